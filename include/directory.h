@@ -1,0 +1,66 @@
+/*
+ * directory.h - who owns which addresses: one interface, several backends.
+ *
+ * Every lookup answers LOOKUP_FOUND, LOOKUP_NOTFOUND or LOOKUP_TEMPFAIL and
+ * never confuses them: "could not ask" is not "no such user" (DESIGN §5).
+ * Callers switch on the result with no default case, so a new answer is a
+ * compiler warning. A backend object is created at config load (without
+ * network I/O), lives inside the policy snapshot and is used concurrently by
+ * any number of callback threads. struct dir_user is plain data (no I/O),
+ * shared by reference count, so the pure policy may read it.
+ */
+#ifndef RW_DIRECTORY_H
+#define RW_DIRECTORY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum lookup_result {
+	LOOKUP_FOUND,
+	LOOKUP_NOTFOUND,
+	LOOKUP_TEMPFAIL,
+};
+
+/* What the directory says a login may send as. Immutable once published. */
+struct dir_user {
+	atomic_uint refs;
+	char *login;              /* the directory's own name for the user */
+	char *primary;            /* first address, for Domino's log words; "" if none */
+	struct strmap *owned;     /* address keys "local@domain" and "@domain" entries */
+	struct strmap *group_owned; /* addresses of groups the user belongs to */
+	size_t naddresses;        /* entries in owned, for explain's count */
+};
+
+struct dir_user *dir_user_new(const char *login);
+/* Adds an owned address ("a@b" or "@domain"), lower-cased; the first plain
+ * address becomes primary. group selects group_owned. */
+void dir_user_add(struct dir_user *u, const char *address, bool group);
+struct dir_user *dir_user_ref(struct dir_user *u);
+void dir_user_unref(struct dir_user *u);
+
+struct directory_ops {
+	const char *name;
+	/* why (<= whylen) says what failed on TEMPFAIL, for the log. On FOUND,
+	 * *out holds a reference the caller must drop with dir_user_unref. */
+	enum lookup_result (*lookup_user)(void *state, const char *login,
+	    struct dir_user **out, char *why, size_t whylen);
+	void (*free)(void *state);
+};
+
+struct directory {
+	const struct directory_ops *ops;
+	void *state;
+};
+
+/* Looks up an SMTP AUTH login. A login carrying a realm ("alice@acme.com",
+ * as Postfix sends with smtpd_sasl_local_domain) is tried as given first,
+ * then, if not found and realm_is_local says the realm is ours, bare. */
+enum lookup_result directory_lookup_login(const struct directory *d, const char *login,
+    bool (*realm_is_local)(const void *ctx, const char *realm), const void *ctx,
+    struct dir_user **out, char *why, size_t whylen);
+void directory_free(struct directory *d);
+
+const char *lookup_result_name(enum lookup_result r);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * policy.h - the pure decision engine: (policy, facts) -> decision.
+ *
+ * Implements DESIGN §2 (the relay decision) and the envelope half of §4
+ * (verify authenticated sender). Knows nothing of libmilter, sockets, LDAP
+ * or time: every outside answer (the directory's verdict on a login)
+ * arrives as a fact. The milter callbacks, `relaywarden explain` and the
+ * unit tests call exactly these functions. Thread-safe: reads only the
+ * immutable policy and the caller's own facts.
+ *
+ * struct policy is built by config.c and never changed after publishing;
+ * snapshot.c owns its lifetime (refs).
+ */
+#ifndef RW_POLICY_H
+#define RW_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "address.h"
+#include "directory.h"
+#include "log.h"
+#include "netmatch.h"
+#include "reply.h"
+
+enum relay_enforce { ENFORCE_EXTERNAL, ENFORCE_ALL, ENFORCE_NONE };
+enum relay_auth { RELAY_AUTH_ALLOW, RELAY_AUTH_CHECK };
+enum hidden_routes { HIDDEN_REJECT, HIDDEN_JUDGE };
+enum null_sender { NULL_SENDER_ALLOW, NULL_SENDER_REJECT };
+enum on_failure { ON_FAILURE_TEMPFAIL, ON_FAILURE_ACCEPT };
+
+struct relay_policy {
+	enum relay_enforce enforce;
+	struct host_set *exclude_hosts;
+	enum relay_auth authenticated;
+	struct domain_set *allow_to_domains;
+	struct domain_set *deny_to_domains;
+	struct host_set *allow_from_hosts;
+	struct host_set *deny_from_hosts;
+	bool deny_wins;
+	enum hidden_routes hidden_routes;
+	struct reply reply;
+};
+
+struct verify_sender_policy {
+	bool envelope;
+	bool headers;
+	enum null_sender null_sender;
+	char delimiter;                /* '\0' = no subaddress folding */
+	bool group_send_as;
+	struct strmap *exempt_users;   /* logins that may send as anyone */
+	struct reply reply;
+};
+
+struct policy {
+	unsigned refs;                 /* snapshot.c only, under its mutex */
+	char *path;                    /* the policy file, absolute or as given */
+	char *milter_socket;
+	char *milter_user;             /* NULL: keep the starting user */
+	int milter_timeout;
+	enum log_level log_level;
+	bool report_only;
+	int config_update_interval;
+	struct domain_set *local_domains;   /* label-boundary: client names */
+	struct strmap *local_domain_names;  /* exact: recipient domains */
+	struct host_set *internal_networks;
+	struct relay_policy relay;
+	struct verify_sender_policy verify_sender;
+	int error_limit;                    /* 0 = unlimited */
+	struct reply error_limit_reply;
+	char *directory_file;               /* resolved path of the file backend */
+	struct directory *directory;
+	enum on_failure on_failure;
+	struct reply directory_reply;       /* 451 4.7.1 Directory unavailable ... */
+	struct reply internal_reply;        /* 451 4.3.0 for impossible states */
+};
+
+void policy_free(struct policy *p);
+/* True if domain (lower-case, no trailing dot) is one of local_domains. */
+bool policy_is_local_domain(const struct policy *p, const char *domain);
+
+/* ---- facts: what the MTA and the directory told us ---- */
+
+struct client_facts {
+	bool has_ip;
+	struct ip_addr ip;
+	char addr[64];           /* text for logs and replies */
+	char name[256];          /* verified host name; "" when the MTA had none */
+	char daemon_name[64];
+};
+
+/* The session-wide relay verdict of DESIGN §2 steps 1-4. */
+struct relay_state {
+	bool internal;
+	bool allowed;            /* relaying allowed for the whole session */
+	const char *why;         /* static: "enforcement none", "internal host", ... */
+};
+
+struct sender_facts {
+	const char *auth;                /* {auth_authen}, NULL when not authenticated */
+	const struct address *from;      /* parsed MAIL FROM */
+	enum lookup_result lookup;       /* directory answer for auth (if asked) */
+	const struct dir_user *user;     /* when lookup == LOOKUP_FOUND */
+	const char *lookup_why;          /* when lookup == LOOKUP_TEMPFAIL */
+};
+
+enum decision_action {
+	DECISION_CONTINUE,
+	DECISION_REJECT,
+	DECISION_TEMPFAIL,
+};
+
+struct decision {
+	enum decision_action action;
+	bool would_reject;               /* report_only turned a refusal into CONTINUE */
+	bool disconnect;                 /* error_limit reached: 421 and close */
+	const char *rule;                /* "relay", "verify_sender", "directory", ... */
+	const char *reason;              /* static, in a Domino admin's words */
+	const struct reply *reply;       /* points into the policy; NULL on CONTINUE */
+	char detail[512];                /* extra words for the log line, may be "" */
+};
+
+/* explain's window into the engine; NULL in the milter. */
+struct trace {
+	void (*emit)(void *ctx, const char *line);
+	void *ctx;
+};
+
+/* Formats one step for explain; does nothing when t is NULL. */
+void trace_printf(const struct trace *t, const char *fmt, ...) RW_PRINTF(2, 3);
+
+/* §2 steps 1-3, at CONNECT. */
+void policy_classify_client(const struct policy *p, const struct client_facts *c,
+    struct relay_state *out, const struct trace *t);
+/* §2 step 4, at MAIL: an authenticated session may be allowed to relay. */
+void policy_note_auth(const struct policy *p, const char *auth, struct relay_state *rs,
+    const struct trace *t);
+/* True if MAIL needs a directory answer for this sender (verify sender on). */
+bool policy_needs_owner(const struct policy *p, const char *auth, const struct address *from);
+/* §4 envelope check at MAIL. */
+void policy_decide_mail(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, struct decision *d, const struct trace *t);
+/* §2 steps 5-7 at RCPT. */
+void policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct address *rcpt, struct decision *d,
+    const struct trace *t);
+/* Applies error_limit (counting *errors) and report_only to a decision. */
+void policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
+    const struct trace *t);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * session.h - one SMTP connection's state and the steps of a transaction.
+ *
+ * A session owns the client facts, the session-wide relay verdict, the
+ * SMTP AUTH login (kept from MAIL for the rest of the connection), the
+ * refusal count and the current message. Each step parses what the MTA
+ * sent, asks the directory when the policy needs it, calls the pure policy
+ * and applies error_limit/report_only. It never touches libmilter, so the
+ * milter callbacks and `relaywarden explain` share every line of it.
+ * A session is used by one thread at a time (libmilter serialises a
+ * connection's callbacks); it does not own its policy reference.
+ */
+#ifndef RW_SESSION_H
+#define RW_SESSION_H
+
+#include "address.h"
+#include "policy.h"
+
+struct message {
+	char qid[32];                   /* Postfix/Sendmail {i}; "NOQUEUE" until known */
+	struct address from;
+	char from_text[ADDRESS_TEXT_MAX];
+	char would_reject[128];         /* rules refused under report_only, comma-separated */
+};
+
+struct session {
+	const struct policy *policy;
+	struct client_facts client;
+	struct relay_state relay;
+	char auth[256];                 /* {auth_authen}; "" when not authenticated */
+	unsigned errors;                /* refusals so far, for error_limit */
+	struct message msg;
+};
+
+struct session *session_new(const struct policy *p);
+void session_free(struct session *s);
+
+/* hostname as xxfi_connect gives it ("unknown" and "[a.b.c.d]" mean no
+ * verified name); ip may be NULL; daemon_name may be NULL. */
+void session_connect(struct session *s, const char *hostname, const char *ip,
+    const char *daemon_name, const struct trace *t);
+/* qid may be NULL; keeps the last one seen. */
+void session_set_qid(struct session *s, const char *qid);
+/* auth may be NULL or "" (keeps an earlier login). Starts a new message. */
+void session_mail(struct session *s, const char *auth, const char *from, struct decision *d,
+    const struct trace *t);
+void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
+    const struct trace *t);
+void session_message_reset(struct session *s);
+
+/* Logs (and returns in buf, if non-NULL) the one key=value line for d. */
+void session_log_decision(struct session *s, const char *stage, const char *rcpt,
+    const struct decision *d, char *buf, size_t len);
+
+#endif

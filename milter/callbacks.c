@@ -1,0 +1,168 @@
+/*
+ * callbacks.c - translates libmilter events into session steps.
+ *
+ * Each cb_* gets the session from the private pointer (tempfail if it is
+ * missing where it must exist), reads the few macros it needs, calls one
+ * session step, logs the decision line and maps the decision to SMFIS_*
+ * with the exact reply. No parsing, lookup or policy logic lives here.
+ * libmilter may run one connection's callbacks on different threads, so
+ * all state is behind smfi_setpriv.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "callbacks.h"
+#include "log.h"
+#include "session.h"
+#include "snapshot.h"
+
+/* libmilter treats '%' in reply text as a format character. */
+static void
+double_percent(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < len; in++) {
+		out[o++] = *in;
+		if (*in == '%')
+			out[o++] = '%';
+	}
+	out[o] = '\0';
+}
+
+static sfsistat
+respond(SMFICTX *ctx, struct session *s, const struct decision *d)
+{
+	char text[REPLY_TEXT_MAX * 2], expanded[REPLY_TEXT_MAX * 2];
+
+	if (d->action == DECISION_CONTINUE)
+		return SMFIS_CONTINUE;
+	reply_expand(d->reply, s->msg.from_text, s->client.addr, "", expanded, sizeof(expanded));
+	double_percent(expanded, text, sizeof(text));
+	if (smfi_setreply(ctx, (char *)d->reply->code, (char *)d->reply->xcode, text) != MI_SUCCESS)
+		log_err("%s: smfi_setreply refused \"%s %s %s\"; the MTA sends its default text",
+		    s->msg.qid, d->reply->code, d->reply->xcode, text);
+	return d->action == DECISION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+internal_error(SMFICTX *ctx, const char *where)
+{
+	log_err("NOQUEUE: %s without a session (connect was not seen); deferring", where);
+	smfi_setreply(ctx, "451", "4.3.0", "Internal error in relaywarden, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static const char *
+addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+		    (socklen_t)len);
+	if (sa->sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+		    (socklen_t)len);
+	return NULL;
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	char ip[64];
+	struct session *s = session_new(snapshot_acquire());
+
+	smfi_setpriv(ctx, s);
+	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
+	    smfi_getsymval(ctx, "{daemon_name}"), NULL);
+	log_debug("NOQUEUE: connect client=%s[%s] relay=%s (%s)",
+	    s->client.name[0] ? s->client.name : "unknown", s->client.addr,
+	    s->relay.allowed ? "allowed" : "checked", s->relay.why);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct decision d;
+
+	if (s == NULL)
+		return internal_error(ctx, "MAIL");
+	session_mail(s, smfi_getsymval(ctx, "{auth_authen}"), argv[0] ? argv[0] : "", &d, NULL);
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	session_log_decision(s, "mail", NULL, &d, NULL, 0);
+	return respond(ctx, s, &d);
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct decision d;
+	const char *rcpt = argv[0] ? argv[0] : "";
+
+	if (s == NULL)
+		return internal_error(ctx, "RCPT");
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	session_rcpt(s, rcpt, &d, NULL);
+	session_log_decision(s, "rcpt", rcpt, &d, NULL, 0);
+	return respond(ctx, s, &d);
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	char value[160];
+
+	if (s == NULL)
+		return internal_error(ctx, "end of message");
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	if (s->msg.would_reject[0] != '\0') {
+		snprintf(value, sizeof(value), "would-reject rule=%s", s->msg.would_reject);
+		if (smfi_addheader(ctx, "X-Relaywarden", value) != MI_SUCCESS)
+			log_err("%s: could not add the X-Relaywarden header", s->msg.qid);
+	}
+	session_message_reset(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s != NULL)
+		session_message_reset(s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	snapshot_release(s->policy);
+	session_free(s);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc callbacks_desc = {
+	.xxfi_name = "relaywarden",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = cb_connect,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+};

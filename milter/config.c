@@ -1,0 +1,156 @@
+/*
+ * config.c - load a policy file into a new, validated struct policy.
+ *
+ * Reads with libconfig, walks every setting against config_keys.c's table
+ * (so an unknown or misspelt key is an error, never silently ignored),
+ * then checks what spans several keys and opens the directory backend.
+ * Every problem is appended to the caller's errlist; nothing is logged
+ * here. Touches no process-wide state, so a failed reload costs nothing.
+ */
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_keys.h"
+#include "directory_file.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+static void
+walk(config_setting_t *group, const char *prefix, struct config_ctx *ctx)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char path[256];
+
+		if (name == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
+		    name);
+		const struct config_key *k = config_key_find(path);
+		if (k == NULL) {
+			const char *hint = config_key_suggest(path);
+			config_error(ctx, s, path, "unknown key%s%s%s", hint ? " (did you mean " : "",
+			    hint ? hint : "", hint ? "?)" : "");
+			continue;
+		}
+		config_key_apply(k, s, ctx);
+		if (config_key_is_section(k) && config_setting_type(s) == CONFIG_TYPE_GROUP)
+			walk(s, path, ctx);
+	}
+}
+
+static bool
+socket_valid(const char *spec)
+{
+	const char *at;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0)
+		return strchr(spec, ':')[1] == '/';
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0)
+		return false;
+	const char *port = strchr(spec, ':') + 1;
+	long v = strtol(port, (char **)&at, 10);
+	return at != port && v > 0 && v < 65536 && (*at == '\0' || *at == '@');
+}
+
+static void
+check_milter(config_t *cfg, struct config_ctx *ctx)
+{
+	struct policy *p = ctx->policy;
+
+	if (!socket_valid(p->milter_socket))
+		config_error(ctx, config_lookup(cfg, "milter.socket"), "milter.socket",
+		    "\"%s\" is not a milter socket (expected \"unix:/path\" or "
+		    "\"inet:PORT@HOST\")", p->milter_socket);
+	if (p->milter_user != NULL && getpwnam(p->milter_user) == NULL)
+		config_error(ctx, config_lookup(cfg, "milter.user"), "milter.user",
+		    "no such user \"%s\"", p->milter_user);
+}
+
+static void
+check_relay(struct config_ctx *ctx)
+{
+	const struct relay_policy *r = &ctx->policy->relay;
+
+	if (r->enforce != ENFORCE_NONE && domain_set_count(r->allow_to_domains) == 0 &&
+	    domain_set_count(r->deny_to_domains) == 0 && host_set_count(r->allow_from_hosts) == 0 &&
+	    host_set_count(r->deny_from_hosts) == 0)
+		errlist_warn(ctx->errs, ctx->path, 0, "relay",
+		    "OPEN RELAY: all four relay lists are empty, so every host may relay to "
+		    "every domain (Domino's behaviour); add deny_to_domains = [ \"*\" ] and "
+		    "deny_from_hosts = [ \"*\" ] to close it");
+}
+
+static void
+open_directory(struct config_ctx *ctx)
+{
+	struct policy *p = ctx->policy;
+
+	if (p->directory_file == NULL)
+		p->directory_file = xasprintf("%s/directory.conf", ctx->dir);
+	p->directory = directory_file_open(p->directory_file, ctx->errs);
+}
+
+struct policy *
+config_load(const char *path, struct errlist *errs)
+{
+	struct policy *p = xcalloc(1, sizeof(*p));
+	char *copy = xstrdup(path);
+	struct config_ctx ctx = { p, errs, path, dirname(copy) };
+	size_t before = errs->count;
+	config_t cfg;
+
+	p->path = xstrdup(path);
+	config_keys_defaults(p);
+	config_init(&cfg);
+	config_set_include_dir(&cfg, ctx.dir);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			errlist_add(errs, path, 0, NULL, "cannot read the policy file");
+		else
+			errlist_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			    config_error_line(&cfg), NULL, "syntax error: %s",
+			    config_error_text(&cfg));
+	} else {
+		walk(config_root_setting(&cfg), NULL, &ctx);
+		check_milter(&cfg, &ctx);
+		check_relay(&ctx);
+		if (errs->count == before)
+			open_directory(&ctx);
+	}
+	config_destroy(&cfg);
+	free(copy);
+	if (errs->count == before)
+		return p;
+	policy_free(p);
+	return NULL;
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->path);
+	free(p->milter_socket);
+	free(p->milter_user);
+	free(p->directory_file);
+	domain_set_free(p->local_domains);
+	strmap_free(p->local_domain_names);
+	host_set_free(p->internal_networks);
+	host_set_free(p->relay.exclude_hosts);
+	domain_set_free(p->relay.allow_to_domains);
+	domain_set_free(p->relay.deny_to_domains);
+	host_set_free(p->relay.allow_from_hosts);
+	host_set_free(p->relay.deny_from_hosts);
+	strmap_free(p->verify_sender.exempt_users);
+	directory_free(p->directory);
+	free(p);
+}

@@ -1,0 +1,106 @@
+/*
+ * directory.c - the backend-independent half of the directory: dispatch,
+ * the realm fallback for SMTP AUTH logins, and struct dir_user.
+ *
+ * No I/O of its own. dir_user objects are shared between the backend (or
+ * its cache) and callback threads by an atomic reference count; they are
+ * never changed once a lookup has returned them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "directory.h"
+#include "strmap.h"
+#include "xalloc.h"
+
+struct dir_user *
+dir_user_new(const char *login)
+{
+	struct dir_user *u = xcalloc(1, sizeof(*u));
+
+	atomic_init(&u->refs, 1);
+	u->login = xstrdup(login);
+	u->primary = xstrdup("");
+	u->owned = strmap_new();
+	u->group_owned = strmap_new();
+	return u;
+}
+
+void
+dir_user_add(struct dir_user *u, const char *address, bool group)
+{
+	size_t len = strlen(address);
+
+	if (group) {
+		strmap_put(u->group_owned, address, len, 1);
+		return;
+	}
+	if (strmap_put(u->owned, address, len, 1))
+		u->naddresses++;
+	if (u->primary[0] == '\0' && address[0] != '@') {
+		free(u->primary);
+		u->primary = xstrdup(address);
+		for (char *c = u->primary; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+	}
+}
+
+struct dir_user *
+dir_user_ref(struct dir_user *u)
+{
+	atomic_fetch_add(&u->refs, 1);
+	return u;
+}
+
+void
+dir_user_unref(struct dir_user *u)
+{
+	if (u == NULL || atomic_fetch_sub(&u->refs, 1) != 1)
+		return;
+	free(u->login);
+	free(u->primary);
+	strmap_free(u->owned);
+	strmap_free(u->group_owned);
+	free(u);
+}
+
+enum lookup_result
+directory_lookup_login(const struct directory *d, const char *login,
+    bool (*realm_is_local)(const void *ctx, const char *realm), const void *ctx,
+    struct dir_user **out, char *why, size_t whylen)
+{
+	*out = NULL;
+	enum lookup_result r = d->ops->lookup_user(d->state, login, out, why, whylen);
+	const char *at = strrchr(login, '@');
+
+	if (r != LOOKUP_NOTFOUND || at == NULL || at == login || !realm_is_local(ctx, at + 1))
+		return r;
+	char *bare = xstrndup(login, (size_t)(at - login));
+	r = d->ops->lookup_user(d->state, bare, out, why, whylen);
+	free(bare);
+	return r;
+}
+
+void
+directory_free(struct directory *d)
+{
+	if (d == NULL)
+		return;
+	d->ops->free(d->state);
+	free(d);
+}
+
+const char *
+lookup_result_name(enum lookup_result r)
+{
+	switch (r) {
+	case LOOKUP_FOUND:
+		return "found";
+	case LOOKUP_NOTFOUND:
+		return "not found";
+	case LOOKUP_TEMPFAIL:
+		return "unavailable";
+	}
+	return "?";
+}

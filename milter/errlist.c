@@ -1,0 +1,61 @@
+/*
+ * errlist.c - collects config problems as formatted lines.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "errlist.h"
+#include "xalloc.h"
+
+static char *
+format_line(const char *file, int line, const char *key, const char *fmt, va_list ap)
+{
+	char msg[1024], where[1024] = "";
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (file != NULL && line > 0)
+		snprintf(where, sizeof(where), "%s:%d: ", file, line);
+	else if (file != NULL)
+		snprintf(where, sizeof(where), "%s: ", file);
+	return xasprintf("%s%s%s%s", where, key ? key : "", key ? ": " : "", msg);
+}
+
+static void
+push(char ***lines, size_t *count, char *line)
+{
+	*lines = xrealloc(*lines, (*count + 1) * sizeof(**lines));
+	(*lines)[(*count)++] = line;
+}
+
+void
+errlist_add(struct errlist *e, const char *file, int line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	push(&e->lines, &e->count, format_line(file, line, key, fmt, ap));
+	va_end(ap);
+}
+
+void
+errlist_warn(struct errlist *e, const char *file, int line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	push(&e->warnings, &e->nwarnings, format_line(file, line, key, fmt, ap));
+	va_end(ap);
+}
+
+void
+errlist_clear(struct errlist *e)
+{
+	for (size_t i = 0; i < e->count; i++)
+		free(e->lines[i]);
+	for (size_t i = 0; i < e->nwarnings; i++)
+		free(e->warnings[i]);
+	free(e->lines);
+	free(e->warnings);
+	*e = (struct errlist){ 0 };
+}

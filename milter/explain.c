@@ -1,0 +1,209 @@
+/*
+ * explain.c - trace one transaction offline, or validate a policy file.
+ *
+ * Builds a session exactly as the milter does (same config_load, same
+ * session steps, same directory), with a trace that prints every step of
+ * DESIGN §2-§4 to stdout, then the reply the MTA would send and the log
+ * line the milter would write. Single-threaded; logs go to stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "explain.h"
+#include "session.h"
+#include "xalloc.h"
+
+struct explain_args {
+	const char *config;
+	const char *client;
+	const char *client_name;
+	const char *daemon;
+	const char *auth;
+	const char *from;
+	const char **rcpts;
+	size_t nrcpts;
+	size_t nheaders;
+};
+
+static void
+emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	printf("    %s\n", line);
+}
+
+static struct policy *
+load_or_report(const char *path)
+{
+	struct errlist errs = { 0 };
+	struct policy *p = config_load(path, &errs);
+
+	for (size_t i = 0; i < errs.nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", errs.warnings[i]);
+	for (size_t i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.lines[i]);
+	errlist_clear(&errs);
+	return p;
+}
+
+int
+check_main(int argc, char **argv)
+{
+	const char *path = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:")) != -1) {
+		if (c != 'c') {
+			fprintf(stderr, "usage: relaywarden check -c FILE\n");
+			return EX_USAGE;
+		}
+		path = optarg;
+	}
+	if (path == NULL) {
+		fprintf(stderr, "usage: relaywarden check -c FILE\n");
+		return EX_USAGE;
+	}
+	struct policy *p = load_or_report(path);
+	if (p == NULL)
+		return EX_CONFIG;
+	printf("%s: OK\n", path);
+	policy_free(p);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: relaywarden explain -c FILE --client IP [--client-name NAME] "
+	    "[--daemon NAME] [--auth LOGIN] --from ADDR --rcpt ADDR... [--header \"Name: value\"]...\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct explain_args *a)
+{
+	static const struct option opts[] = {
+		{ "client", required_argument, NULL, 'i' },
+		{ "client-name", required_argument, NULL, 'n' },
+		{ "daemon", required_argument, NULL, 'd' },
+		{ "auth", required_argument, NULL, 'a' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "header", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->rcpts = xcalloc((size_t)argc, sizeof(*a->rcpts));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'i': a->client = optarg; break;
+		case 'n': a->client_name = optarg; break;
+		case 'd': a->daemon = optarg; break;
+		case 'a': a->auth = optarg; break;
+		case 'f': a->from = optarg; break;
+		case 'r': a->rcpts[a->nrcpts++] = optarg; break;
+		case 'H': a->nheaders++; break;
+		default: return -1;
+		}
+	}
+	if (a->config == NULL || a->client == NULL || a->from == NULL || a->nrcpts == 0 ||
+	    optind != argc)
+		return -1;
+	return 0;
+}
+
+/* Worst outcome so far: tempfail over reject over accept. */
+static int
+outcome(const struct decision *d, int worst)
+{
+	int now = d->action == DECISION_TEMPFAIL ? 2 : d->action == DECISION_REJECT ? 1 : 0;
+	return now > worst ? now : worst;
+}
+
+static void
+print_verdict(struct session *s, const char *stage, const char *rcpt, const struct decision *d)
+{
+	char reply[REPLY_TEXT_MAX + 32], line[4096];
+
+	if (d->action == DECISION_CONTINUE) {
+		printf("  => 250 continue%s\n", d->would_reject ? " (report_only: would reject)" : "");
+	} else {
+		reply_format(d->reply, reply, sizeof(reply));
+		printf("  => %s%s\n", reply, d->disconnect ? " (connection closed)" : "");
+	}
+	session_log_decision(s, stage, rcpt, d, line, sizeof(line));
+	printf("  log: %s\n", line);
+}
+
+static const char *
+bracketed(const char *addr, char *buf, size_t len)
+{
+	if (addr[0] == '<')
+		return addr;
+	snprintf(buf, len, "<%s>", addr);
+	return buf;
+}
+
+static int
+run_transaction(struct policy *p, const struct explain_args *a)
+{
+	struct trace t = { emit, NULL };
+	struct session *s = session_new(p);
+	struct decision d;
+	char from[ADDRESS_TEXT_MAX + 2], rcpt[ADDRESS_TEXT_MAX + 2];
+	int worst = 0;
+
+	printf("CONNECT %s[%s]%s%s\n", a->client_name ? a->client_name : "unknown", a->client,
+	    a->daemon ? " daemon=" : "", a->daemon ? a->daemon : "");
+	session_connect(s, a->client_name ? a->client_name : "unknown", a->client, a->daemon, &t);
+	printf("MAIL FROM:%s%s%s\n", bracketed(a->from, from, sizeof(from)),
+	    a->auth ? " AUTH=" : "", a->auth ? a->auth : "");
+	session_mail(s, a->auth, from, &d, &t);
+	print_verdict(s, "mail", NULL, &d);
+	worst = outcome(&d, worst);
+	bool mail_ok = d.action == DECISION_CONTINUE;
+	for (size_t i = 0; mail_ok && i < a->nrcpts; i++) {
+		printf("RCPT TO:%s\n", bracketed(a->rcpts[i], rcpt, sizeof(rcpt)));
+		session_rcpt(s, rcpt, &d, &t);
+		print_verdict(s, "rcpt", rcpt, &d);
+		worst = outcome(&d, worst);
+		if (d.disconnect)
+			break;
+	}
+	if (a->nheaders > 0)
+		printf("HEADERS: not checked (verify_sender.headers is not implemented in this "
+		    "version)\n");
+	printf("result: %s (exit %d)\n", worst == 2 ? "tempfail" : worst == 1 ? "reject" : "accept",
+	    worst);
+	session_free(s);
+	return worst;
+}
+
+int
+explain_main(int argc, char **argv)
+{
+	struct explain_args a = { 0 };
+
+	log_set_level(LOG_LEVEL_ERR);   /* the log line is printed below each step */
+	if (parse_args(argc, argv, &a) < 0) {
+		usage();
+		free(a.rcpts);
+		return EX_USAGE;
+	}
+	struct policy *p = load_or_report(a.config);
+	if (p == NULL) {
+		free(a.rcpts);
+		return EX_CONFIG;
+	}
+	int rc = run_transaction(p, &a);
+	policy_free(p);
+	free(a.rcpts);
+	return rc;
+}

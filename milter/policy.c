@@ -1,0 +1,356 @@
+/*
+ * policy.c - the relay decision of DESIGN §2 and the envelope check of §4.
+ *
+ * Pure: reads the immutable policy and the facts it is handed, writes only
+ * the caller's decision. Never logs (the caller logs one line per decision)
+ * and never blocks. Every branch that explain should show goes through
+ * trace_printf, which costs nothing when tracing is off.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "strmap.h"
+
+void
+trace_printf(const struct trace *t, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (t == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	t->emit(t->ctx, line);
+}
+
+bool
+policy_is_local_domain(const struct policy *p, const char *domain)
+{
+	return strmap_get(p->local_domain_names, domain, strlen(domain), NULL);
+}
+
+static void
+decision_init(struct decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->action = DECISION_CONTINUE;
+}
+
+static void
+refuse(struct decision *d, enum decision_action action, const char *rule, const char *reason,
+    const struct reply *reply)
+{
+	d->action = action;
+	d->rule = rule;
+	d->reason = reason;
+	d->reply = reply;
+}
+
+void
+policy_classify_client(const struct policy *p, const struct client_facts *c,
+    struct relay_state *out, const struct trace *t)
+{
+	const struct ip_addr *ip = c->has_ip ? &c->ip : NULL;
+	const char *name = c->name[0] ? c->name : NULL;
+
+	out->internal = (ip && host_set_match(p->internal_networks, ip, NULL)) ||
+	    (name && domain_set_match(p->local_domains, name));
+	trace_printf(t, "classify: client %s[%s] is %s", name ? name : "unknown", c->addr,
+	    out->internal ? "internal" : "external");
+	out->allowed = true;
+	switch (p->relay.enforce) {
+	case ENFORCE_NONE:
+		out->why = "anti-relay enforcement is off";
+		goto done;
+	case ENFORCE_EXTERNAL:
+		if (out->internal) {
+			out->why = "internal host, enforcement applies to external hosts";
+			goto done;
+		}
+		break;
+	case ENFORCE_ALL:
+		break;
+	}
+	if (host_set_match(p->relay.exclude_hosts, ip, name)) {
+		out->why = "host is excluded from anti-relay checks";
+		goto done;
+	}
+	out->allowed = false;
+	out->why = "anti-relay checks apply";
+done:
+	trace_printf(t, "relay session: %s (%s)", out->allowed ? "allowed" : "checked", out->why);
+}
+
+void
+policy_note_auth(const struct policy *p, const char *auth, struct relay_state *rs,
+    const struct trace *t)
+{
+	if (auth == NULL || *auth == '\0' || rs->allowed)
+		return;
+	if (p->relay.authenticated == RELAY_AUTH_ALLOW) {
+		rs->allowed = true;
+		rs->why = "authenticated user";
+		trace_printf(t, "relay session: allowed (authenticated user %s)", auth);
+	} else {
+		trace_printf(t, "relay session: still checked (relay.authenticated = \"check\")");
+	}
+}
+
+bool
+policy_needs_owner(const struct policy *p, const char *auth, const struct address *from)
+{
+	return auth != NULL && *auth != '\0' && p->verify_sender.envelope &&
+	    from->kind == ADDRESS_OK &&
+	    !strmap_get(p->verify_sender.exempt_users, auth, strlen(auth), NULL);
+}
+
+static bool
+owns(const struct strmap *set, const char *key, const char *domain)
+{
+	char at[ADDRESS_DOMAIN_MAX + 2];
+
+	if (strmap_get(set, key, strlen(key), NULL))
+		return true;
+	snprintf(at, sizeof(at), "@%s", domain);
+	return domain[0] != '\0' && strmap_get(set, at, strlen(at), NULL);
+}
+
+/* Tries the address as written, then with its subaddress folded. */
+static bool
+user_owns(const struct policy *p, const struct dir_user *u, const struct address *from)
+{
+	const struct verify_sender_policy *v = &p->verify_sender;
+	char exact[ADDRESS_TEXT_MAX], folded[ADDRESS_TEXT_MAX];
+
+	if (!address_key(from, '\0', exact, sizeof(exact)))
+		return false;
+	if (!address_key(from, v->delimiter, folded, sizeof(folded)))
+		return false;
+	if (owns(u->owned, exact, from->domain) || owns(u->owned, folded, from->domain))
+		return true;
+	return v->group_send_as && u->group_owned != NULL &&
+	    (owns(u->group_owned, exact, from->domain) || owns(u->group_owned, folded, from->domain));
+}
+
+static void
+domino_words(struct decision *d, const struct client_facts *c, const struct sender_facts *s)
+{
+	char addr[ADDRESS_TEXT_MAX];
+
+	if (!address_key(s->from, '\0', addr, sizeof(addr)))
+		addr[0] = '\0';
+	snprintf(d->detail, sizeof(d->detail),
+	    "Message rejected. Authenticated user %s from host %s sending mail from %s "
+	    "failed to match directory address %s", s->auth, c->addr, addr,
+	    s->lookup == LOOKUP_FOUND && s->user->primary[0] ? s->user->primary : "(none)");
+}
+
+static void
+decide_owner(const struct policy *p, const struct client_facts *c, const struct sender_facts *s,
+    struct decision *d, const struct trace *t)
+{
+	switch (s->lookup) {
+	case LOOKUP_TEMPFAIL:
+		trace_printf(t, "verify sender: directory unavailable (%s)", s->lookup_why);
+		if (p->on_failure == ON_FAILURE_ACCEPT) {
+			d->rule = "directory";
+			d->reason = "directory unavailable, accepted by directory.on_failure";
+			return;
+		}
+		refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
+		snprintf(d->detail, sizeof(d->detail), "%s", s->lookup_why);
+		return;
+	case LOOKUP_NOTFOUND:
+		trace_printf(t, "verify sender: user %s not found in the directory", s->auth);
+		refuse(d, DECISION_REJECT, "verify_sender", "authenticated user not in directory",
+		    &p->verify_sender.reply);
+		domino_words(d, c, s);
+		return;
+	case LOOKUP_FOUND:
+		trace_printf(t, "verify sender: user %s owns %zu address(es)", s->user->login,
+		    s->user->naddresses);
+		if (user_owns(p, s->user, s->from)) {
+			trace_printf(t, "verify sender: <%s@%s> is owned: pass", s->from->local,
+			    s->from->domain);
+			d->reason = "sender owned by authenticated user";
+			return;
+		}
+		trace_printf(t, "verify sender: <%s@%s> is not owned: fail", s->from->local,
+		    s->from->domain);
+		refuse(d, DECISION_REJECT, "verify_sender", "sender not owned by authenticated user",
+		    &p->verify_sender.reply);
+		domino_words(d, c, s);
+		return;
+	}
+}
+
+void
+policy_decide_mail(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, struct decision *d, const struct trace *t)
+{
+	decision_init(d);
+	if (s->auth == NULL || *s->auth == '\0') {
+		trace_printf(t, "verify sender: not authenticated, nothing to verify");
+		d->reason = "not authenticated";
+		return;
+	}
+	if (!p->verify_sender.envelope) {
+		trace_printf(t, "verify sender: verify_sender.envelope is off");
+		return;
+	}
+	if (strmap_get(p->verify_sender.exempt_users, s->auth, strlen(s->auth), NULL)) {
+		trace_printf(t, "verify sender: %s is in verify_sender.exempt_users: pass", s->auth);
+		return;
+	}
+	switch (s->from->kind) {
+	case ADDRESS_NULL:
+		trace_printf(t, "verify sender: null sender <> (verify_sender.null_sender = %s)",
+		    p->verify_sender.null_sender == NULL_SENDER_ALLOW ? "allow" : "reject");
+		if (p->verify_sender.null_sender == NULL_SENDER_REJECT)
+			refuse(d, DECISION_REJECT, "verify_sender",
+			    "null sender from authenticated user", &p->verify_sender.reply);
+		return;
+	case ADDRESS_INVALID:
+		trace_printf(t, "verify sender: unparsable sender (%s)", s->from->error);
+		refuse(d, DECISION_REJECT, "verify_sender", "unparsable sender address",
+		    &p->verify_sender.reply);
+		return;
+	case ADDRESS_OK:
+		decide_owner(p, c, s, d, t);
+		return;
+	}
+}
+
+enum verdict { VERDICT_NONE, VERDICT_PERMIT, VERDICT_REFUSE };
+
+static const char *const verdict_names[] = { "no opinion (lists empty)", "permitted", "refused" };
+
+/* DESIGN §2 step 6 for one side: allow beats deny unless deny_wins; a
+ * non-empty allow list refuses what it does not name. */
+static enum verdict
+judge_lists(bool allow_hit, bool deny_hit, size_t nallow, size_t ndeny, bool deny_wins)
+{
+	if (nallow == 0 && ndeny == 0)
+		return VERDICT_NONE;
+	if (allow_hit && !(deny_hit && deny_wins))
+		return VERDICT_PERMIT;
+	if (deny_hit || nallow > 0)
+		return VERDICT_REFUSE;
+	return VERDICT_PERMIT;
+}
+
+static bool
+relay_permitted(const struct policy *p, const struct client_facts *c, const char *dest,
+    const struct trace *t)
+{
+	const struct relay_policy *r = &p->relay;
+	const struct ip_addr *ip = c->has_ip ? &c->ip : NULL;
+	const char *name = c->name[0] ? c->name : NULL;
+
+	enum verdict host = judge_lists(host_set_match(r->allow_from_hosts, ip, name),
+	    host_set_match(r->deny_from_hosts, ip, name), host_set_count(r->allow_from_hosts),
+	    host_set_count(r->deny_from_hosts), r->deny_wins);
+	enum verdict to = judge_lists(domain_set_match(r->allow_to_domains, dest),
+	    domain_set_match(r->deny_to_domains, dest), domain_set_count(r->allow_to_domains),
+	    domain_set_count(r->deny_to_domains), r->deny_wins);
+	trace_printf(t, "relay: host %s[%s] %s; destination %s %s", name ? name : "unknown",
+	    c->addr, verdict_names[host], dest, verdict_names[to]);
+	if (host == VERDICT_PERMIT || to == VERDICT_PERMIT)
+		return true;
+	return host == VERDICT_NONE && to == VERDICT_NONE;
+}
+
+static void
+refuse_relay(const struct policy *p, struct decision *d, const char *reason, const char *dest)
+{
+	refuse(d, DECISION_REJECT, "relay", reason, &p->relay.reply);
+	snprintf(d->detail, sizeof(d->detail), "destination=%s", dest[0] ? dest : "(empty)");
+}
+
+/* Step 5: which destination is judged. Returns NULL when the recipient is
+ * local and not a relay at all; sets *hidden_reject for reject mode. */
+static const char *
+judged_destination(const struct policy *p, const struct address *a, bool *hidden_reject,
+    const struct trace *t)
+{
+	bool local = a->domain[0] == '\0' || policy_is_local_domain(p, a->domain);
+
+	*hidden_reject = false;
+	if (a->route == ROUTE_NONE || !local) {
+		trace_printf(t, "recipient: domain %s is %s", a->domain[0] ? a->domain : "(none)",
+		    local ? "local" : "external");
+		return local ? NULL : a->domain;
+	}
+	trace_printf(t, "recipient: local domain %s hides destination %s",
+	    a->domain[0] ? a->domain : "(none)", a->route_domain[0] ? a->route_domain : "(empty)");
+	if (p->relay.hidden_routes == HIDDEN_REJECT || a->route_domain[0] == '\0') {
+		*hidden_reject = true;
+		return a->route_domain;
+	}
+	if (policy_is_local_domain(p, a->route_domain))
+		return NULL;
+	return a->route_domain;
+}
+
+void
+policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct address *rcpt, struct decision *d,
+    const struct trace *t)
+{
+	bool hidden_reject;
+
+	decision_init(d);
+	if (rs->allowed) {
+		trace_printf(t, "relay: allowed for this session (%s)", rs->why);
+		d->reason = rs->why;
+		return;
+	}
+	if (rcpt->kind != ADDRESS_OK) {
+		trace_printf(t, "recipient: unparsable (%s)",
+		    rcpt->kind == ADDRESS_NULL ? "null path" : rcpt->error);
+		refuse_relay(p, d, "relay denied: unparsable recipient", "");
+		return;
+	}
+	const char *dest = judged_destination(p, rcpt, &hidden_reject, t);
+	if (dest == NULL) {
+		trace_printf(t, "relay: local recipient, not a relay");
+		d->reason = "local recipient";
+		return;
+	}
+	if (hidden_reject) {
+		trace_printf(t, "relay: hidden route refused (relay.hidden_routes = \"reject\")");
+		refuse_relay(p, d, "relay denied: hidden route in local recipient", dest);
+		return;
+	}
+	if (relay_permitted(p, c, dest, t)) {
+		trace_printf(t, "relay: permitted by the relay lists");
+		d->reason = "relay permitted by the relay lists";
+		return;
+	}
+	refuse_relay(p, d, "relay denied", dest);
+}
+
+void
+policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
+    const struct trace *t)
+{
+	if (d->action == DECISION_CONTINUE)
+		return;
+	if (p->report_only) {
+		trace_printf(t, "report_only: would %s, continuing",
+		    d->action == DECISION_REJECT ? "reject" : "tempfail");
+		d->would_reject = true;
+		d->action = DECISION_CONTINUE;
+		return;
+	}
+	if (p->error_limit == 0 || ++*errors < (unsigned)p->error_limit)
+		return;
+	trace_printf(t, "error limit: %u refusals in this session, closing with 421", *errors);
+	d->action = DECISION_TEMPFAIL;
+	d->disconnect = true;
+	d->reply = &p->error_limit_reply;
+}

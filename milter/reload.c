@@ -1,0 +1,160 @@
+/*
+ * reload.c - the reload thread: sigtimedwait on SIGUSR1 with a one-second
+ * tick for the mtime check. Owns only its own copies of the path and the
+ * last-seen mtimes; installs new policies through snapshot.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "reload.h"
+#include "snapshot.h"
+#include "xalloc.h"
+
+struct watch {
+	char *path;
+	char *socket_override;
+	struct timespec policy_mtime;
+	struct timespec directory_mtime;
+};
+
+static struct timespec
+mtime_of(const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0)
+		return (struct timespec){ 0, 0 };
+	return st.st_mtim;
+}
+
+static bool
+same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+void
+reload_block_signal(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int
+reload_now(const char *path, const char *socket_override)
+{
+	struct errlist errs = { 0 };
+	struct policy *p = config_load(path, &errs);
+
+	for (size_t i = 0; i < errs.nwarnings; i++)
+		log_warn("%s", errs.warnings[i]);
+	for (size_t i = 0; i < errs.count; i++)
+		log_err("%s", errs.lines[i]);
+	errlist_clear(&errs);
+	if (p == NULL) {
+		log_err("reload of %s failed; the running policy stays in force", path);
+		return -1;
+	}
+	if (socket_override != NULL) {
+		free(p->milter_socket);
+		p->milter_socket = xstrdup(socket_override);
+	}
+	const struct policy *old = snapshot_acquire();
+	if (old != NULL && strcmp(old->milter_socket, p->milter_socket) != 0)
+		log_warn("milter.socket changed to %s; it takes effect at the next restart",
+		    p->milter_socket);
+	snapshot_release(old);
+	snapshot_install(p);
+	log_info("policy reloaded from %s", path);
+	return 0;
+}
+
+static void
+remember_mtimes(struct watch *w)
+{
+	const struct policy *p = snapshot_acquire();
+
+	w->policy_mtime = mtime_of(w->path);
+	w->directory_mtime = mtime_of(p ? p->directory_file : NULL);
+	snapshot_release(p);
+}
+
+/* True when either file changed since the last look; a failed reload of a
+ * changed file is not retried until it changes again. */
+static bool
+files_changed(struct watch *w)
+{
+	const struct policy *p = snapshot_acquire();
+	struct timespec pm = mtime_of(w->path);
+	struct timespec dm = mtime_of(p ? p->directory_file : NULL);
+	bool changed = !same_time(pm, w->policy_mtime) || !same_time(dm, w->directory_mtime);
+
+	snapshot_release(p);
+	w->policy_mtime = pm;
+	w->directory_mtime = dm;
+	return changed;
+}
+
+static int
+update_interval(void)
+{
+	const struct policy *p = snapshot_acquire();
+	int interval = p ? p->config_update_interval : 0;
+
+	snapshot_release(p);
+	return interval;
+}
+
+static void *
+reload_thread(void *arg)
+{
+	struct watch *w = arg;
+	struct timespec tick = { 1, 0 };
+	time_t last_check = time(NULL);
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	remember_mtimes(w);
+	for (;;) {
+		int sig = sigtimedwait(&set, NULL, &tick);
+		int interval = update_interval();
+		if (sig == SIGUSR1) {
+			log_info("SIGUSR1: reloading %s", w->path);
+			reload_now(w->path, w->socket_override);
+			remember_mtimes(w);
+		} else if (interval > 0 && time(NULL) - last_check >= interval) {
+			last_check = time(NULL);
+			if (files_changed(w)) {
+				log_info("%s or its directory changed: reloading", w->path);
+				reload_now(w->path, w->socket_override);
+				remember_mtimes(w);
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+reload_start(const char *path, const char *socket_override)
+{
+	struct watch *w = xcalloc(1, sizeof(*w));
+	pthread_t tid;
+
+	w->path = xstrdup(path);
+	w->socket_override = socket_override ? xstrdup(socket_override) : NULL;
+	if (pthread_create(&tid, NULL, reload_thread, w) != 0)
+		return -1;
+	pthread_detach(tid);
+	return 0;
+}
