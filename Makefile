@@ -9,12 +9,13 @@ CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wswitch-enum -Werror
 CPPFLAGS += -Iinclude $(shell pkg-config --cflags libconfig 2>/dev/null)
-LDLIBS   := -lmilter $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -lpthread
+LDLIBS   := -lmilter -lldap -llber $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+            -lpthread
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
-LIB_SRCS := address config config_keys directory directory_file errlist explain log \
-            netmatch policy reload reply session snapshot strmap xalloc
+LIB_SRCS := address config config_keys directory directory_cache directory_file directory_ldap errlist explain \
+            log netmatch policy reload reply session snapshot strmap xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
@@ -22,7 +23,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
               libcmocka-dev
-TEST_PKGS  := miltertest
+TEST_PKGS  := miltertest slapd ldap-utils
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)

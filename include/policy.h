@@ -20,6 +20,7 @@
 
 #include "address.h"
 #include "directory.h"
+#include "directory_ldap.h"
 #include "log.h"
 #include "netmatch.h"
 #include "reply.h"
@@ -29,6 +30,13 @@ enum relay_auth { RELAY_AUTH_ALLOW, RELAY_AUTH_CHECK };
 enum hidden_routes { HIDDEN_REJECT, HIDDEN_JUDGE };
 enum null_sender { NULL_SENDER_ALLOW, NULL_SENDER_REJECT };
 enum on_failure { ON_FAILURE_TEMPFAIL, ON_FAILURE_ACCEPT };
+enum directory_backend { BACKEND_FILE, BACKEND_LDAP };
+
+struct cache_config {
+	int ttl;                       /* seconds; 0 = no cache */
+	int negative_ttl;
+	int max_entries;
+};
 
 struct relay_policy {
 	enum relay_enforce enforce;
@@ -69,7 +77,10 @@ struct policy {
 	struct verify_sender_policy verify_sender;
 	int error_limit;                    /* 0 = unlimited */
 	struct reply error_limit_reply;
+	enum directory_backend backend;
 	char *directory_file;               /* resolved path of the file backend */
+	struct ldap_config ldap;
+	struct cache_config cache;
 	struct directory *directory;
 	enum on_failure on_failure;
 	struct reply directory_reply;       /* 451 4.7.1 Directory unavailable ... */

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "config_keys.h"
+#include "directory_cache.h"
 #include "directory_file.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -92,10 +93,22 @@ static void
 open_directory(struct config_ctx *ctx)
 {
 	struct policy *p = ctx->policy;
+	struct directory *inner = NULL;
 
-	if (p->directory_file == NULL)
-		p->directory_file = xasprintf("%s/directory.conf", ctx->dir);
-	p->directory = directory_file_open(p->directory_file, ctx->errs);
+	switch (p->backend) {
+	case BACKEND_FILE:
+		if (p->directory_file == NULL)
+			p->directory_file = xasprintf("%s/directory.conf", ctx->dir);
+		inner = directory_file_open(p->directory_file, ctx->errs);
+		break;
+	case BACKEND_LDAP:
+		p->ldap.want_groups = p->verify_sender.group_send_as;
+		inner = directory_ldap_open(&p->ldap, ctx->path, ctx->errs);
+		break;
+	}
+	/* The file backend is already in memory: caching it would only cost. */
+	p->directory = p->backend == BACKEND_FILE ? inner :
+	    directory_cache_wrap(inner, p->cache.ttl, p->cache.negative_ttl, p->cache.max_entries);
 }
 
 struct policy *
@@ -142,6 +155,17 @@ policy_free(struct policy *p)
 	free(p->milter_socket);
 	free(p->milter_user);
 	free(p->directory_file);
+	strlist_free(&p->ldap.uris);
+	strlist_free(&p->ldap.address_attributes);
+	strlist_free(&p->ldap.send_as_attributes);
+	strlist_free(&p->ldap.member_attributes);
+	free(p->ldap.bind_dn);
+	free(p->ldap.bind_password_file);
+	free(p->ldap.base);
+	free(p->ldap.user_filter);
+	free(p->ldap.recipient_filter);
+	free(p->ldap.group_filter);
+	free(p->ldap.ca_file);
 	domain_set_free(p->local_domains);
 	strmap_free(p->local_domain_names);
 	host_set_free(p->internal_networks);

@@ -19,7 +19,7 @@
 
 enum key_type {
 	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
-	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_REPLY, K_GROUPS,
+	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_REPLY, K_GROUPS,
 };
 
 struct config_key {
@@ -107,29 +107,29 @@ static const struct config_key keys[] = {
 	INERT("dns.servers", K_HOSTS),
 	{ "dns.timeout", K_INT, 0, NULL, 1, 60, 0, true },
 	SECTION("directory"),
-	INERT_ENUM("directory.backend", backend_names),
+	ENUM("directory.backend", backend, backend_names),
 	KEY("directory.file", K_PATH, directory_file),
 	ENUM("directory.on_failure", on_failure, failure_names),
 	REPLY("directory.reply", directory_reply, REPLY_TEMPFAIL),
 	SECTION("directory.cache"),
-	{ "directory.cache.ttl", K_INT, 0, NULL, 0, 86400, 0, true },
-	{ "directory.cache.negative_ttl", K_INT, 0, NULL, 0, 86400, 0, true },
-	{ "directory.cache.max_entries", K_INT, 0, NULL, 0, 100000000, 0, true },
+	INT("directory.cache.ttl", cache.ttl, 0, 86400),
+	INT("directory.cache.negative_ttl", cache.negative_ttl, 0, 86400),
+	INT("directory.cache.max_entries", cache.max_entries, 0, 10000000),
 	SECTION("directory.ldap"),
-	{ "directory.ldap.uris", K_LOGINS, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.bind_dn", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.bind_password_file", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.base", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.user_filter", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.recipient_filter", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.group_filter", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.address_attributes", K_LOGINS, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.send_as_attributes", K_LOGINS, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.member_attributes", K_LOGINS, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.starttls", K_BOOL, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.ca_file", K_STRING, 0, NULL, 0, 0, 0, true },
-	{ "directory.ldap.timeout", K_INT, 0, NULL, 1, 60, 0, true },
-	{ "directory.ldap.pool_size", K_INT, 0, NULL, 1, 64, 0, true },
+	KEY("directory.ldap.uris", K_STRLIST, ldap.uris),
+	KEY("directory.ldap.bind_dn", K_STRING, ldap.bind_dn),
+	KEY("directory.ldap.bind_password_file", K_PATH, ldap.bind_password_file),
+	KEY("directory.ldap.base", K_STRING, ldap.base),
+	KEY("directory.ldap.user_filter", K_STRING, ldap.user_filter),
+	KEY("directory.ldap.recipient_filter", K_STRING, ldap.recipient_filter),
+	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter),
+	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes),
+	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes),
+	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes),
+	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls),
+	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file),
+	INT("directory.ldap.timeout", ldap.timeout, 1, 60),
+	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64),
 	INERT("profiles", K_GROUPS),
 };
 
@@ -166,7 +166,7 @@ type_words(enum key_type t)
 	case K_STRING: case K_PATH: case K_ENUM: case K_LOGLEVEL: case K_CHAR: case K_REPLY:
 		return "a string in double quotes";
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS:
+	case K_LOGINS: case K_STRLIST:
 		return "a list of strings, [ \"...\", ... ]";
 	case K_GROUPS: return "a list of groups, ( { ... }, ... )";
 	case K_SECTION: return "a group, { ... }";
@@ -185,7 +185,7 @@ type_fits(enum key_type t, const config_setting_t *s)
 	case K_STRING: case K_PATH: case K_ENUM: case K_LOGLEVEL: case K_CHAR: case K_REPLY:
 		return st == CONFIG_TYPE_STRING;
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS:
+	case K_LOGINS: case K_STRLIST:
 		return is_list(s);
 	case K_GROUPS: return st == CONFIG_TYPE_LIST;
 	case K_SECTION: return st == CONFIG_TYPE_GROUP;
@@ -292,11 +292,13 @@ apply_path(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 	const char *v = config_setting_get_string(s);
 	char **field = FIELD(ctx, k, char *);
 
-	if (*v == '\0') {
-		config_error(ctx, s, k->path, "empty path (expected a file name)");
+	free(*field);
+	*field = NULL;
+	if (*v == '\0') {      /* "" means none, except where a file is required */
+		if (strcmp(k->path, "directory.file") == 0)
+			config_error(ctx, s, k->path, "empty path (expected a file name)");
 		return;
 	}
-	free(*field);
 	*field = v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", ctx->dir, v);
 }
 
@@ -361,6 +363,13 @@ add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, c
 			return -1;
 		}
 		strmap_put(*FIELD(ctx, k, struct strmap *), v, strlen(v), 1);
+		return 0;
+	case K_STRLIST:
+		if (*v == '\0') {
+			snprintf(err, errlen, "empty entry");
+			return -1;
+		}
+		strlist_add(FIELD(ctx, k, struct strlist), v);
 		return 0;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
 	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_GROUPS:
@@ -438,8 +447,10 @@ config_key_apply(const struct config_key *k, config_setting_t *s, struct config_
 		apply_reply(k, s, ctx);
 		return;
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS:
+	case K_LOGINS: case K_STRLIST:
 	case K_GROUPS:
+		if (k->type == K_STRLIST && !k->inert)
+			strlist_free(FIELD(ctx, k, struct strlist));  /* the file replaces defaults */
 		apply_list(k, s, ctx);
 		return;
 	}
@@ -483,6 +494,20 @@ config_keys_defaults(struct policy *p)
 	default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
 	    "421 4.7.0 SMTP service not available, closing transmission channel.");
 	p->on_failure = ON_FAILURE_TEMPFAIL;
+	p->cache = (struct cache_config){ 300, 60, 100000 };
+	strlist_add(&p->ldap.uris, "ldap://127.0.0.1:389/");
+	p->ldap.bind_dn = xstrdup("");
+	p->ldap.base = xstrdup("");
+	p->ldap.user_filter = xstrdup("(&(objectClass=inetOrgPerson)(|(uid=%u)(mail=%u)(cn=%u)))");
+	p->ldap.recipient_filter = xstrdup("(|(mail=%s)(mailAlternateAddress=%s))");
+	p->ldap.group_filter =
+	    xstrdup("(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))");
+	strlist_add(&p->ldap.address_attributes, "mail");
+	strlist_add(&p->ldap.address_attributes, "mailAlternateAddress");
+	strlist_add(&p->ldap.member_attributes, "member");
+	strlist_add(&p->ldap.member_attributes, "uniqueMember");
+	p->ldap.timeout = 3;
+	p->ldap.pool_size = 4;
 	default_reply(&p->directory_reply, REPLY_TEMPFAIL,
 	    "451 4.7.1 Directory unavailable, try again later");
 	default_reply(&p->internal_reply, REPLY_TEMPFAIL,

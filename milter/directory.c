@@ -6,10 +6,13 @@
  * its cache) and callback threads by an atomic reference count; they are
  * never changed once a lookup has returned them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "directory.h"
+#include "netmatch.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -103,4 +106,38 @@ lookup_result_name(enum lookup_result r)
 		return "unavailable";
 	}
 	return "?";
+}
+
+bool
+directory_owned_key(const char *text, char *key, size_t len)
+{
+	struct address a;
+	char name[256];
+
+	if (text[0] == '@') {
+		if (!domain_normalize(text + 1, name, sizeof(name)))
+			return false;
+		snprintf(key, len, "@%s", name);
+		return true;
+	}
+	address_parse(text, &a);
+	return a.kind == ADDRESS_OK && a.domain[0] != '\0' && a.route == ROUTE_NONE &&
+	    address_key(&a, '\0', key, len);
+}
+
+static atomic_ulong counters[4];
+
+void
+directory_count(enum directory_counter which)
+{
+	atomic_fetch_add(&counters[which], 1);
+}
+
+void
+directory_counters_get(struct directory_counters *out)
+{
+	out->searches = atomic_load(&counters[COUNT_SEARCH]);
+	out->failures = atomic_load(&counters[COUNT_FAILURE]);
+	out->cache_hits = atomic_load(&counters[COUNT_CACHE_HIT]);
+	out->cache_misses = atomic_load(&counters[COUNT_CACHE_MISS]);
 }

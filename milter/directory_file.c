@@ -47,24 +47,6 @@ load_error(struct loader *l, const config_setting_t *s, const char *key, const c
 	errlist_add(l->errs, l->path, s ? (int)config_setting_source_line(s) : 0, key, "%s", msg);
 }
 
-/* "a@b" -> "a@b" lower-cased, "@b" -> "@b"; false if neither. */
-static bool
-owned_key(const char *text, char *key, size_t len)
-{
-	struct address a;
-	char name[256];
-
-	if (text[0] == '@') {
-		if (!domain_normalize(text + 1, name, sizeof(name)))
-			return false;
-		snprintf(key, len, "@%s", name);
-		return true;
-	}
-	address_parse(text, &a);
-	return a.kind == ADDRESS_OK && a.domain[0] != '\0' && a.route == ROUTE_NONE &&
-	    address_key(&a, '\0', key, len);
-}
-
 static bool
 known_keys(struct loader *l, config_setting_t *entry, const char *what,
     const char *const *allowed)
@@ -165,7 +147,7 @@ add_address(struct loader *l, config_setting_t *s, const char *v, void *arg)
 	struct user_ctx *uc = arg;
 	char key[ADDRESS_TEXT_MAX];
 
-	if (!owned_key(v, key, sizeof(key))) {
+	if (!directory_owned_key(v, key, sizeof(key))) {
 		load_error(l, s, "users.addresses", "\"%s\" is not an address (expected "
 		    "local@domain or @domain)", v);
 		return;
@@ -187,7 +169,7 @@ add_send_as(struct loader *l, config_setting_t *s, const char *v, void *arg)
 	char key[ADDRESS_TEXT_MAX];
 	unsigned other;
 
-	if (strchr(v, '@') != NULL && owned_key(v, key, sizeof(key))) {
+	if (strchr(v, '@') != NULL && directory_owned_key(v, key, sizeof(key))) {
 		dir_user_add(u, key, false);
 		return;
 	}
@@ -210,7 +192,7 @@ add_group_address(struct loader *l, config_setting_t *s, const char *v, void *ar
 	struct group_ctx *g = arg;
 	char key[ADDRESS_TEXT_MAX];
 
-	if (!owned_key(v, key, sizeof(key))) {
+	if (!directory_owned_key(v, key, sizeof(key))) {
 		load_error(l, s, "groups.addresses", "\"%s\" is not an address (expected "
 		    "local@domain)", v);
 		return;

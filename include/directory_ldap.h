@@ -1,0 +1,54 @@
+/*
+ * directory_ldap.h - the production directory backend: an LDAP entry plays
+ * Domino's Person document (DESIGN §5 "ldap").
+ *
+ * Opening checks the settings and reads the bind password, but makes no
+ * network connection; handles connect lazily on first use. Lookups are
+ * thread-safe: a pool of pool_size handles, each used by one thread at a
+ * time, no lock held across a network round trip, a timeout on every step.
+ * URIs fail over with memory: a URI that failed is skipped for a while, and
+ * when all are marked dead all are tried again. Any transport, timeout,
+ * bind or server error answers LOOKUP_TEMPFAIL, never LOOKUP_NOTFOUND.
+ */
+#ifndef RW_DIRECTORY_LDAP_H
+#define RW_DIRECTORY_LDAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "directory.h"
+#include "errlist.h"
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct ldap_config {
+	struct strlist uris;
+	char *bind_dn;
+	char *bind_password_file;      /* resolved path; "" or NULL: anonymous */
+	char *base;
+	char *user_filter;             /* %u: the login */
+	char *recipient_filter;        /* %s: the address (recipient controls) */
+	char *group_filter;
+	struct strlist address_attributes;
+	struct strlist send_as_attributes;
+	struct strlist member_attributes;
+	bool starttls;
+	char *ca_file;
+	int timeout;                   /* seconds, every network step */
+	int pool_size;
+	bool want_groups;              /* verify_sender.group_send_as: search groups too */
+};
+
+void strlist_add(struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+/* Validates cfg (templates, URIs, password file permissions) and returns a
+ * directory, or NULL with every problem appended to errs (file is the
+ * policy file, for the FILE: KEY: problem lines). */
+struct directory *directory_ldap_open(const struct ldap_config *cfg, const char *file,
+    struct errlist *errs);
+
+#endif

@@ -1,0 +1,652 @@
+/*
+ * directory_ldap.c - LDAP backend (see directory_ldap.h for the contract).
+ *
+ * Locking: one mutex guards the handle pool's in-use flags and the URI
+ * health table; it is never held during ldap_* network calls. A handle is
+ * used by exactly one thread at a time (libldap keeps error state per
+ * handle). A handle that saw a transport error is unbound and rebuilt on
+ * next use. Filters are built in exactly one place, filter_expand, and
+ * every substituted value passes through ldap_bv2escaped_filter_value.
+ */
+#define LDAP_DEPRECATED 0
+#include <ldap.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "address.h"
+#include "directory_ldap.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define URI_DEAD_SECONDS 30
+
+struct uri_health {
+	char *uri;
+	unsigned failures;          /* consecutive */
+	time_t dead_until;
+};
+
+struct handle {
+	LDAP *ld;                   /* NULL: not connected */
+	size_t uri;                 /* the URI ld is connected to */
+	bool in_use;
+};
+
+struct ldap_dir {
+	struct ldap_config cfg;     /* deep copy */
+	char *password;             /* NULL: anonymous */
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct handle *handles;
+	struct uri_health *uris;
+};
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 2) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+	l->v[l->n] = NULL;
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	*dst = (struct strlist){ 0 };
+	for (size_t i = 0; i < src->n; i++)
+		strlist_add(dst, src->v[i]);
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+/* Replaces every %<c> in tmpl by the escaped value. Returns NULL if a value
+ * cannot be escaped (never for valid input). */
+static char *
+filter_expand(const char *tmpl, char c, const char *value)
+{
+	struct berval in = { strlen(value), (char *)value }, out = { 0, NULL };
+	size_t cap = strlen(tmpl) + 1, used = 0;
+	char *buf;
+
+	if (ldap_bv2escaped_filter_value(&in, &out) != 0)
+		return NULL;
+	for (const char *p = tmpl; *p; p++)
+		if (p[0] == '%' && p[1] == c)
+			cap += out.bv_len;
+	buf = xmalloc(cap);
+	for (const char *p = tmpl; *p; p++) {
+		if (p[0] == '%' && p[1] == c) {
+			memcpy(buf + used, out.bv_val, out.bv_len);
+			used += out.bv_len;
+			p++;
+		} else {
+			buf[used++] = *p;
+		}
+	}
+	buf[used] = '\0';
+	ber_memfree(out.bv_val);
+	return buf;
+}
+
+/* A template must be one parenthesised filter with balanced parentheses and
+ * (for user and recipient filters) its placeholder. */
+static bool
+template_valid(const char *tmpl, char placeholder)
+{
+	int depth = 0;
+	size_t len = strlen(tmpl);
+
+	if (len < 3 || tmpl[0] != '(' || tmpl[len - 1] != ')')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		depth += tmpl[i] == '(' ? 1 : tmpl[i] == ')' ? -1 : 0;
+		if (depth < 0 || (depth == 0 && i + 1 < len))
+			return false;
+	}
+	if (depth != 0)
+		return false;
+	if (placeholder == '\0')
+		return true;
+	char pat[3] = { '%', placeholder, '\0' };
+	return strstr(tmpl, pat) != NULL;
+}
+
+static char *
+read_password(const char *path, const char *file, struct errlist *errs)
+{
+	struct stat st;
+	char buf[1024];
+	FILE *fp;
+
+	if (stat(path, &st) != 0) {
+		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
+		    "cannot read %s", path);
+		return NULL;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
+		    "%s is readable by group or others (expected mode 0600 or 0400)", path);
+		return NULL;
+	}
+	if ((fp = fopen(path, "r")) == NULL || fgets(buf, sizeof(buf), fp) == NULL) {
+		if (fp != NULL)
+			fclose(fp);
+		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
+		    "cannot read a password from %s", path);
+		return NULL;
+	}
+	fclose(fp);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}
+
+static void
+check_config(const struct ldap_config *c, const char *file, struct errlist *errs)
+{
+	if (c->uris.n == 0)
+		errlist_add(errs, file, 0, "directory.ldap.uris", "empty (expected at least one "
+		    "ldap://host:port/ or ldaps://host:port/)");
+	for (size_t i = 0; i < c->uris.n; i++)
+		if (!ldap_is_ldap_url(c->uris.v[i]))
+			errlist_add(errs, file, 0, "directory.ldap.uris", "\"%s\" is not an LDAP URI "
+			    "(expected ldap://host:port/ or ldaps://host:port/)", c->uris.v[i]);
+	if (!template_valid(c->user_filter, 'u'))
+		errlist_add(errs, file, 0, "directory.ldap.user_filter", "\"%s\" is not one "
+		    "parenthesised filter containing %%u", c->user_filter);
+	if (!template_valid(c->recipient_filter, 's'))
+		errlist_add(errs, file, 0, "directory.ldap.recipient_filter", "\"%s\" is not one "
+		    "parenthesised filter containing %%s", c->recipient_filter);
+	if (!template_valid(c->group_filter, '\0'))
+		errlist_add(errs, file, 0, "directory.ldap.group_filter", "\"%s\" is not one "
+		    "parenthesised filter", c->group_filter);
+	if (c->address_attributes.n == 0)
+		errlist_add(errs, file, 0, "directory.ldap.address_attributes",
+		    "empty (expected e.g. [ \"mail\" ])");
+	if (c->base == NULL || c->base[0] == '\0')
+		errlist_add(errs, file, 0, "directory.ldap.base", "empty (expected a DN)");
+}
+
+static void
+copy_config(struct ldap_config *d, const struct ldap_config *s)
+{
+	*d = *s;
+	strlist_copy(&d->uris, &s->uris);
+	strlist_copy(&d->address_attributes, &s->address_attributes);
+	strlist_copy(&d->send_as_attributes, &s->send_as_attributes);
+	strlist_copy(&d->member_attributes, &s->member_attributes);
+	d->bind_dn = dup_or_empty(s->bind_dn);
+	d->bind_password_file = dup_or_empty(s->bind_password_file);
+	d->base = dup_or_empty(s->base);
+	d->user_filter = dup_or_empty(s->user_filter);
+	d->recipient_filter = dup_or_empty(s->recipient_filter);
+	d->group_filter = dup_or_empty(s->group_filter);
+	d->ca_file = dup_or_empty(s->ca_file);
+}
+
+static void
+ldap_dir_free(void *state)
+{
+	struct ldap_dir *d = state;
+
+	for (int i = 0; i < d->cfg.pool_size; i++)
+		if (d->handles[i].ld != NULL)
+			ldap_unbind_ext_s(d->handles[i].ld, NULL, NULL);
+	for (size_t i = 0; i < d->cfg.uris.n; i++)
+		free(d->uris[i].uri);
+	strlist_free(&d->cfg.uris);
+	strlist_free(&d->cfg.address_attributes);
+	strlist_free(&d->cfg.send_as_attributes);
+	strlist_free(&d->cfg.member_attributes);
+	free(d->cfg.bind_dn);
+	free(d->cfg.bind_password_file);
+	free(d->cfg.base);
+	free(d->cfg.user_filter);
+	free(d->cfg.recipient_filter);
+	free(d->cfg.group_filter);
+	free(d->cfg.ca_file);
+	if (d->password != NULL)
+		explicit_bzero(d->password, strlen(d->password));
+	free(d->password);
+	free(d->handles);
+	free(d->uris);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->freed);
+	free(d);
+}
+
+/* ---- URI health: skip a URI that just failed; all dead means try all ---- */
+
+static size_t
+uri_pick(struct ldap_dir *d, size_t skip_before)
+{
+	time_t now = time(NULL);
+	size_t n = d->cfg.uris.n, pick = n;
+
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = skip_before; i < n && pick == n; i++)
+		if (d->uris[i].dead_until <= now)
+			pick = i;
+	if (pick == n && skip_before == 0) {
+		for (size_t i = 0; i < n; i++)
+			d->uris[i].dead_until = 0;
+		pick = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return pick;
+}
+
+static void
+uri_report(struct ldap_dir *d, size_t i, bool ok, const char *what)
+{
+	bool was_down, now_down;
+
+	pthread_mutex_lock(&d->lock);
+	struct uri_health *u = &d->uris[i];
+	was_down = u->failures > 0;
+	u->failures = ok ? 0 : u->failures + 1;
+	u->dead_until = ok ? 0 : time(NULL) + URI_DEAD_SECONDS;
+	now_down = u->failures > 0;
+	pthread_mutex_unlock(&d->lock);
+	if (was_down != now_down)
+		log_warn("ldap uri=%s state=%s%s%s", u->uri, ok ? "up" : "down",
+		    ok ? "" : " error=", ok ? "" : what);
+}
+
+/* ---- the handle pool ---- */
+
+static int
+pool_checkout(struct ldap_dir *d)
+{
+	struct timespec deadline;
+	int got = -1;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += d->cfg.timeout;
+	pthread_mutex_lock(&d->lock);
+	while (got < 0) {
+		for (int i = 0; i < d->cfg.pool_size && got < 0; i++)
+			if (!d->handles[i].in_use)
+				got = i;
+		if (got < 0 && pthread_cond_timedwait(&d->freed, &d->lock, &deadline) != 0)
+			break;
+	}
+	if (got >= 0)
+		d->handles[got].in_use = true;
+	pthread_mutex_unlock(&d->lock);
+	return got;
+}
+
+/* broken: unbind the handle (outside the lock) so the next user reconnects. */
+static void
+pool_checkin(struct ldap_dir *d, int h, bool broken)
+{
+	LDAP *dead = NULL;
+
+	pthread_mutex_lock(&d->lock);
+	if (broken) {
+		dead = d->handles[h].ld;
+		d->handles[h].ld = NULL;
+	}
+	d->handles[h].in_use = false;
+	pthread_cond_signal(&d->freed);
+	pthread_mutex_unlock(&d->lock);
+	if (dead != NULL)
+		ldap_unbind_ext_s(dead, NULL, NULL);
+}
+
+static bool
+transport_error(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
+	    rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_TIMELIMIT_EXCEEDED;
+}
+
+static int
+set_options(struct ldap_dir *d, LDAP *ld)
+{
+	struct timeval tv = { d->cfg.timeout, 0 };
+	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS)
+		return -1;
+	if (d->cfg.ca_file[0] == '\0')
+		return 0;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->cfg.ca_file) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
+		return -1;
+	return 0;
+}
+
+/* Connects (and binds) a handle to URI u. Returns an LDAP result code. */
+static int
+handle_connect(struct ldap_dir *d, size_t u, LDAP **out)
+{
+	LDAP *ld = NULL;
+	int rc = ldap_initialize(&ld, d->cfg.uris.v[u]);
+
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	if (set_options(d, ld) < 0) {
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return LDAP_LOCAL_ERROR;
+	}
+	if (d->cfg.starttls && strncmp(d->cfg.uris.v[u], "ldaps:", 6) != 0)
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+	if (rc == LDAP_SUCCESS && d->cfg.bind_dn[0] != '\0') {
+		struct berval cred = { d->password ? strlen(d->password) : 0, d->password };
+		rc = ldap_sasl_bind_s(ld, d->cfg.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	}
+	if (rc != LDAP_SUCCESS) {
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return rc;
+	}
+	*out = ld;
+	return LDAP_SUCCESS;
+}
+
+struct search {
+	const char *base;
+	int scope;
+	const char *filter;
+	char **attrs;
+	int sizelimit;
+};
+
+/* Runs one search on a checked-out handle, connecting to URI u first if
+ * the handle is not connected. */
+static int
+handle_search(struct ldap_dir *d, int h, size_t u, const struct search *s, LDAPMessage **res,
+    char *why, size_t whylen)
+{
+	struct timeval tv = { d->cfg.timeout, 0 };
+	int rc;
+
+	*res = NULL;
+	if (d->handles[h].ld == NULL) {
+		rc = handle_connect(d, u, &d->handles[h].ld);
+		if (rc != LDAP_SUCCESS) {
+			snprintf(why, whylen, "%s: connect: %s", d->cfg.uris.v[u], ldap_err2string(rc));
+			return LDAP_CONNECT_ERROR;
+		}
+		d->handles[h].uri = u;
+	}
+	directory_count(COUNT_SEARCH);
+	log_debug("ldap search base=\"%s\" filter=\"%s\"", s->base, s->filter);
+	rc = ldap_search_ext_s(d->handles[h].ld, s->base, s->scope, s->filter, s->attrs, 0, NULL,
+	    NULL, &tv, s->sizelimit, res);
+	if (transport_error(rc) && *res != NULL) {
+		ldap_msgfree(*res);
+		*res = NULL;
+	}
+	return rc;
+}
+
+typedef void (*collect_fn)(LDAP *ld, LDAPMessage *entry, void *ctx);
+
+static enum lookup_result
+collect(LDAP *ld, LDAPMessage *res, collect_fn fn, void *ctx, int *entries)
+{
+	*entries = 0;
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
+		(*entries)++;
+		fn(ld, e, ctx);
+	}
+	return *entries > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
+}
+
+/* One search with failover: a transport error marks the URI down, drops the
+ * connection and tries the next live URI. Entries are read while the handle
+ * is still ours. */
+static enum lookup_result
+search_collect(struct ldap_dir *d, const struct search *s, collect_fn fn, void *ctx,
+    int *entries, char *why, size_t whylen)
+{
+	int h = pool_checkout(d), rc = LDAP_SERVER_DOWN;
+	size_t next = 0, n = d->cfg.uris.n;
+	LDAPMessage *res;
+
+	*entries = 0;
+	if (h < 0) {
+		snprintf(why, whylen, "all %d LDAP connections busy for %d s", d->cfg.pool_size,
+		    d->cfg.timeout);
+		return LOOKUP_TEMPFAIL;
+	}
+	for (size_t attempt = 0; attempt < n; attempt++) {
+		size_t u = d->handles[h].ld ? d->handles[h].uri : uri_pick(d, next);
+		if (u >= n)
+			break;
+		why[0] = '\0';
+		rc = handle_search(d, h, u, s, &res, why, whylen);
+		if (!transport_error(rc)) {
+			uri_report(d, u, true, NULL);
+			if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+				snprintf(why, whylen, "%s: %s", d->cfg.uris.v[u], ldap_err2string(rc));
+				ldap_msgfree(res);
+				pool_checkin(d, h, false);
+				return LOOKUP_TEMPFAIL;
+			}
+			enum lookup_result r = collect(d->handles[h].ld, res, fn, ctx, entries);
+			ldap_msgfree(res);
+			pool_checkin(d, h, false);
+			return r;
+		}
+		if (why[0] == '\0')
+			snprintf(why, whylen, "%s: %s", d->cfg.uris.v[u], ldap_err2string(rc));
+		uri_report(d, u, false, why);
+		if (d->handles[h].ld != NULL)
+			ldap_unbind_ext_s(d->handles[h].ld, NULL, NULL);
+		d->handles[h].ld = NULL;
+		next = u + 1;
+	}
+	pool_checkin(d, h, true);
+	return LOOKUP_TEMPFAIL;
+}
+
+/* ---- reading entries ---- */
+
+struct user_ctx {
+	struct ldap_dir *d;
+	struct dir_user *user;
+	bool group;                 /* addresses go to group_owned */
+	char *dn;
+	struct strlist send_as_dns;
+};
+
+static void
+add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
+    struct strlist *non_addresses)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, attr);
+	char key[ADDRESS_TEXT_MAX], text[ADDRESS_TEXT_MAX];
+
+	for (size_t i = 0; vals && vals[i]; i++) {
+		if (vals[i]->bv_len >= sizeof(text) || memchr(vals[i]->bv_val, '\0', vals[i]->bv_len))
+			continue;
+		memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
+		text[vals[i]->bv_len] = '\0';
+		if (directory_owned_key(text, key, sizeof(key)) && strchr(text, '=') == NULL)
+			dir_user_add(c->user, key, c->group);
+		else if (non_addresses != NULL)
+			strlist_add(non_addresses, text);
+	}
+	ldap_value_free_len(vals);
+}
+
+static void
+collect_user(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct user_ctx *c = arg;
+	char *dn = ldap_get_dn(ld, e);
+
+	if (c->dn != NULL) {        /* a second entry: ambiguous, read no more */
+		ldap_memfree(dn);
+		return;
+	}
+	c->dn = xstrdup(dn ? dn : "");
+	ldap_memfree(dn);
+	for (size_t i = 0; i < c->d->cfg.address_attributes.n; i++)
+		add_values(ld, e, c->d->cfg.address_attributes.v[i], c, NULL);
+	for (size_t i = 0; i < c->d->cfg.send_as_attributes.n; i++)
+		add_values(ld, e, c->d->cfg.send_as_attributes.v[i], c, &c->send_as_dns);
+}
+
+static void
+collect_addresses(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct user_ctx *c = arg;
+
+	for (size_t i = 0; i < c->d->cfg.address_attributes.n; i++)
+		add_values(ld, e, c->d->cfg.address_attributes.v[i], c, NULL);
+}
+
+static enum lookup_result
+add_delegations(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
+{
+	int entries;
+
+	for (size_t i = 0; i < c->send_as_dns.n; i++) {
+		struct search s = { c->send_as_dns.v[i], LDAP_SCOPE_BASE, "(objectClass=*)",
+			d->cfg.address_attributes.v, 1 };
+		enum lookup_result r = search_collect(d, &s, collect_addresses, c, &entries, why,
+		    whylen);
+		if (r == LOOKUP_TEMPFAIL)
+			return r;
+	}
+	return LOOKUP_FOUND;
+}
+
+/* (&<group_filter>(|(member=<dn>)(uniqueMember=<dn>))) */
+static char *
+group_search_filter(struct ldap_dir *d, const char *dn)
+{
+	char *parts = xstrdup(""), *f;
+
+	for (size_t i = 0; i < d->cfg.member_attributes.n; i++) {
+		char *tmpl = xasprintf("(%s=%%u)", d->cfg.member_attributes.v[i]);
+		char *one = filter_expand(tmpl, 'u', dn);
+		char *joined = xasprintf("%s%s", parts, one ? one : "");
+		free(tmpl);
+		free(one);
+		free(parts);
+		parts = joined;
+	}
+	f = xasprintf("(&%s(|%s))", d->cfg.group_filter, parts);
+	free(parts);
+	return f;
+}
+
+static enum lookup_result
+add_groups(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
+{
+	char *filter = group_search_filter(d, c->dn);
+	struct search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
+		100 };
+	int entries;
+
+	c->group = true;
+	enum lookup_result r = search_collect(d, &s, collect_addresses, c, &entries, why, whylen);
+	c->group = false;
+	free(filter);
+	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
+}
+
+static char **
+user_attributes(struct ldap_dir *d)
+{
+	size_t n = d->cfg.address_attributes.n + d->cfg.send_as_attributes.n, k = 0;
+	char **attrs = xcalloc(n + 1, sizeof(*attrs));
+
+	for (size_t i = 0; i < d->cfg.address_attributes.n; i++)
+		attrs[k++] = d->cfg.address_attributes.v[i];
+	for (size_t i = 0; i < d->cfg.send_as_attributes.n; i++)
+		attrs[k++] = d->cfg.send_as_attributes.v[i];
+	return attrs;
+}
+
+static enum lookup_result
+ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *why,
+    size_t whylen)
+{
+	struct ldap_dir *d = state;
+	struct user_ctx c = { d, dir_user_new(login), false, NULL, { 0 } };
+	char *filter = filter_expand(d->cfg.user_filter, 'u', login);
+	char **attrs = user_attributes(d);
+	struct search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2 };
+	int entries = 0;
+	enum lookup_result r = LOOKUP_NOTFOUND;
+
+	if (filter != NULL)
+		r = search_collect(d, &s, collect_user, &c, &entries, why, whylen);
+	if (r == LOOKUP_FOUND && entries > 1) {
+		log_info("ldap: login %s is ambiguous (%d entries); treated as not found", login,
+		    entries);
+		r = LOOKUP_NOTFOUND;
+	}
+	if (r == LOOKUP_FOUND)
+		r = add_delegations(d, &c, why, whylen);
+	if (r == LOOKUP_FOUND && d->cfg.want_groups)
+		r = add_groups(d, &c, why, whylen);
+	if (r == LOOKUP_TEMPFAIL)
+		directory_count(COUNT_FAILURE);
+	free(filter);
+	free(attrs);
+	free(c.dn);
+	strlist_free(&c.send_as_dns);
+	if (r == LOOKUP_FOUND)
+		*out = c.user;
+	else
+		dir_user_unref(c.user);
+	return r;
+}
+
+static const struct directory_ops ldap_ops = { "ldap", ldap_lookup_user, ldap_dir_free };
+
+struct directory *
+directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errlist *errs)
+{
+	size_t before = errs->count;
+	char *password = NULL;
+
+	check_config(cfg, file, errs);
+	if (cfg->bind_password_file != NULL && cfg->bind_password_file[0] != '\0')
+		password = read_password(cfg->bind_password_file, file, errs);
+	if (errs->count != before) {
+		free(password);
+		return NULL;
+	}
+	struct ldap_dir *d = xcalloc(1, sizeof(*d));
+	copy_config(&d->cfg, cfg);
+	d->password = password;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->freed, NULL);
+	d->handles = xcalloc((size_t)d->cfg.pool_size, sizeof(*d->handles));
+	d->uris = xcalloc(d->cfg.uris.n, sizeof(*d->uris));
+	for (size_t i = 0; i < d->cfg.uris.n; i++)
+		d->uris[i].uri = xstrdup(d->cfg.uris.v[i]);
+	struct directory *dir = xcalloc(1, sizeof(*dir));
+	dir->ops = &ldap_ops;
+	dir->state = d;
+	return dir;
+}
