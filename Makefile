@@ -6,8 +6,10 @@
 CC       ?= cc
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
+# Log and detail lines are bounded buffers that truncate by design, so
+# -Wformat-truncation (noisy at -O1) is not an error.
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
-            -Wswitch-enum -Werror
+            -Wswitch-enum -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude $(shell pkg-config --cflags libconfig 2>/dev/null)
 LDLIBS   := -lmilter -lldap -llber $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
             -lpthread
@@ -15,7 +17,7 @@ SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_keys directory directory_cache directory_file directory_ldap errlist explain \
-            log netmatch policy reload reply session snapshot strmap xalloc
+            header ldap_conn log netmatch policy reload reply session snapshot strmap xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
@@ -23,7 +25,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
               libcmocka-dev
-TEST_PKGS  := miltertest slapd ldap-utils
+TEST_PKGS  := miltertest slapd ldap-utils python3
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)
@@ -63,7 +65,7 @@ run: deps
 	exec $(BUILD)/relaywarden -f -c policies/default.conf
 
 unit: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+	@rc=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
 
 itest: $(BUILD)/relaywarden
 	tests/run-itests.sh $(BUILD)/relaywarden

@@ -48,14 +48,18 @@ struct address {
 /* Parses text (NUL-terminated). Always fills *out; check out->kind. */
 void address_parse(const char *text, struct address *out);
 
-/* Writes the comparison key "local@domain", all lower-case, into buf. With
- * delim != '\0', a subaddress is folded first ("user+tag" -> "user"; a local
- * part that starts with delim is kept whole). Returns false if it does not
- * fit (buf should be ADDRESS_TEXT_MAX bytes) or kind != ADDRESS_OK. */
+/* Writes the comparison key "local@domain" ("local" when there is no
+ * domain), all lower-case, into buf; quoted and unquoted spellings of one
+ * local part give one key. With delim != '\0', a subaddress is folded
+ * first ("user+tag" -> "user"; a local part that starts with delim is kept
+ * whole). Returns false (buf "") if it does not fit (buf should be
+ * ADDRESS_TEXT_MAX bytes), kind != ADDRESS_OK, or a domainless local part
+ * holds '@' (its key would pose as another address). */
 bool address_key(const struct address *a, char delim, char *buf, size_t len);
 
-/* Copies text into buf for logging: control bytes and non-ASCII become \xHH,
- * truncated with "..." to fit. Never fails. */
+/* Copies text into buf for logging: control bytes, non-ASCII, space, '"'
+ * and '\\' become \xHH (so a logged value can never forge a key=value
+ * field), truncated with "..." to fit. Never fails. */
 void address_log_escape(const char *text, char *buf, size_t len);
 
 #endif

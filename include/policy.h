@@ -85,6 +85,7 @@ struct policy {
 	enum on_failure on_failure;
 	struct reply directory_reply;       /* 451 4.7.1 Directory unavailable ... */
 	struct reply internal_reply;        /* 451 4.3.0 for impossible states */
+	struct reply malformed_reply;       /* 550 5.7.1 ... malformed originator header */
 };
 
 void policy_free(struct policy *p);
@@ -156,6 +157,20 @@ void policy_decide_mail(const struct policy *p, const struct client_facts *c,
 void policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct address *rcpt, struct decision *d,
     const struct trace *t);
+/* The originator headers of one message, as counted at end of headers. */
+struct header_facts {
+	unsigned nfrom, nsender;
+	const char *from;                /* first From: value, NULL if none */
+	const char *sender;              /* first Sender: value, NULL if none */
+};
+
+/* True if end of headers needs a directory answer (verify_sender.headers). */
+bool policy_needs_owner_headers(const struct policy *p, const char *auth);
+/* §4 headers: Sender: if present, else From:; every mailbox must be owned. */
+void policy_decide_headers(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, const struct header_facts *h, struct decision *d,
+    const struct trace *t);
+
 /* Applies error_limit (counting *errors) and report_only to a decision. */
 void policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
     const struct trace *t);

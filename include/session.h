@@ -21,6 +21,13 @@ struct message {
 	struct address from;
 	char from_text[ADDRESS_TEXT_MAX];
 	char would_reject[128];         /* rules refused under report_only, comma-separated */
+	bool looked_up;                 /* the directory was asked about auth for this message */
+	enum lookup_result lookup;
+	struct dir_user *user;          /* when lookup == LOOKUP_FOUND; released at reset */
+	char lookup_why[256];
+	unsigned nfrom, nsender;
+	char *from_header;              /* first From: value, NULL if none */
+	char *sender_header;            /* first Sender: value, NULL if none */
 };
 
 struct session {
@@ -46,6 +53,10 @@ void session_mail(struct session *s, const char *auth, const char *from, struct 
     const struct trace *t);
 void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
     const struct trace *t);
+/* Records one header (only From: and Sender: are kept). */
+void session_header(struct session *s, const char *name, const char *value);
+/* End of headers: verify the originator header (DESIGN §4). */
+void session_eoh(struct session *s, struct decision *d, const struct trace *t);
 void session_message_reset(struct session *s);
 
 /* Logs (and returns in buf, if non-NULL) the one key=value line for d. */

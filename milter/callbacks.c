@@ -40,7 +40,16 @@ respond(SMFICTX *ctx, struct session *s, const struct decision *d)
 
 	if (d->action == DECISION_CONTINUE)
 		return SMFIS_CONTINUE;
-	reply_expand(d->reply, s->msg.from_text, s->client.addr, "", expanded, sizeof(expanded));
+	char sender[ADDRESS_TEXT_MAX];
+	const char *from = s->msg.from_text;
+	size_t flen = strlen(from);
+
+	/* %s is the bare address: a reply writes its own angle brackets. */
+	if (flen >= 2 && from[0] == '<' && from[flen - 1] == '>')
+		snprintf(sender, sizeof(sender), "%.*s", (int)(flen - 2), from + 1);
+	else
+		snprintf(sender, sizeof(sender), "%s", from);
+	reply_expand(d->reply, sender, s->client.addr, "", expanded, sizeof(expanded));
 	double_percent(expanded, text, sizeof(text));
 	if (smfi_setreply(ctx, (char *)d->reply->code, (char *)d->reply->xcode, text) != MI_SUCCESS)
 		log_err("%s: smfi_setreply refused \"%s %s %s\"; the MTA sends its default text",
@@ -115,6 +124,32 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 }
 
 static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return internal_error(ctx, "header");
+	session_header(s, name, value ? value : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_eoh(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct decision d;
+
+	if (s == NULL)
+		return internal_error(ctx, "end of headers");
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	session_eoh(s, &d, NULL);
+	if (d.action != DECISION_CONTINUE || d.would_reject || log_enabled(LOG_LEVEL_DEBUG))
+		session_log_decision(s, "header", NULL, &d, NULL, 0);
+	return respond(ctx, s, &d);
+}
+
+static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct session *s = smfi_getpriv(ctx);
@@ -162,6 +197,8 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,

@@ -129,7 +129,7 @@ config_load(const char *path, struct errlist *errs)
 			errlist_add(errs, path, 0, NULL, "cannot read the policy file");
 		else
 			errlist_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
-			    config_error_line(&cfg), NULL, "syntax error: %s",
+			    config_error_line(&cfg), NULL, "%s",
 			    config_error_text(&cfg));
 	} else {
 		walk(config_root_setting(&cfg), NULL, &ctx);

@@ -72,7 +72,8 @@ static const struct config_key keys[] = {
 	REPLY("relay.reply", relay.reply, REPLY_REJECT),
 	SECTION("verify_sender"),
 	KEY("verify_sender.envelope", K_BOOL, verify_sender.envelope),
-	INERT("verify_sender.headers", K_BOOL),
+	KEY("verify_sender.headers", K_BOOL, verify_sender.headers),
+	REPLY("verify_sender.malformed_reply", malformed_reply, REPLY_REJECT),
 	ENUM("verify_sender.null_sender", verify_sender.null_sender, null_names),
 	KEY("verify_sender.recipient_delimiter", K_CHAR, verify_sender.delimiter),
 	KEY("verify_sender.group_send_as", K_BOOL, verify_sender.group_send_as),
@@ -146,8 +147,13 @@ config_error(struct config_ctx *ctx, const config_setting_t *s, const char *key,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	const char *file = s ? config_setting_source_file(s) : NULL;
+	char *full = NULL;
+
+	if (file != NULL && file[0] != '/' && strcmp(file, ctx->path) != 0)
+		file = full = xasprintf("%s/%s", ctx->dir, file);   /* an @include */
 	errlist_add(ctx->errs, file ? file : ctx->path, s ? (int)config_setting_source_line(s) : 0,
 	    key, "%s", msg);
+	free(full);
 }
 
 static bool
@@ -282,7 +288,9 @@ apply_int(const struct config_key *k, config_setting_t *s, struct config_ctx *ct
 		    k->max);
 		return;
 	}
-	if (!k->inert)
+	if (k->inert && k->min == 0 && k->max == 0 && v != 0)
+		config_error(ctx, s, k->path, "is not implemented in this version yet (expected 0)");
+	else if (!k->inert)
 		*FIELD(ctx, k, int) = (int)v;
 }
 
@@ -485,12 +493,14 @@ config_keys_defaults(struct policy *p)
 	p->relay.hidden_routes = HIDDEN_REJECT;
 	default_reply(&p->relay.reply, REPLY_REJECT, "554 5.7.1 Relay rejected for policy reasons.");
 	p->verify_sender.envelope = true;
-	p->verify_sender.headers = false;
+	p->verify_sender.headers = true;
 	p->verify_sender.null_sender = NULL_SENDER_REJECT;
 	p->verify_sender.delimiter = '+';
 	p->verify_sender.exempt_users = strmap_new();
 	default_reply(&p->verify_sender.reply, REPLY_REJECT,
 	    "550 5.7.1 Sender address rejected: not owned by authenticated user");
+	default_reply(&p->malformed_reply, REPLY_REJECT,
+	    "550 5.7.1 Message rejected: malformed originator header");
 	default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
 	    "421 4.7.0 SMTP service not available, closing transmission channel.");
 	p->on_failure = ON_FAILURE_TEMPFAIL;

@@ -324,7 +324,7 @@ directory_file_open(const char *path, struct errlist *errs)
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
 			errlist_add(errs, path, 0, NULL, "cannot read the directory file");
 		else
-			errlist_add(errs, path, config_error_line(&cfg), NULL, "syntax error: %s",
+			errlist_add(errs, path, config_error_line(&cfg), NULL, "%s",
 			    config_error_text(&cfg));
 	} else {
 		check_top_level(&l, &cfg);

@@ -1,48 +1,28 @@
 /*
  * directory_ldap.c - LDAP backend (see directory_ldap.h for the contract).
  *
- * Locking: one mutex guards the handle pool's in-use flags and the URI
- * health table; it is never held during ldap_* network calls. A handle is
- * used by exactly one thread at a time (libldap keeps error state per
- * handle). A handle that saw a transport error is unbound and rebuilt on
- * next use. Filters are built in exactly one place, filter_expand, and
- * every substituted value passes through ldap_bv2escaped_filter_value.
+ * Validates the settings, builds filters and reads entries into dir_user;
+ * the connections, failover and timeouts live in ldap_conn.c. Filters are
+ * built in exactly one place, filter_expand, and every substituted value
+ * passes through ldap_bv2escaped_filter_value (RFC 4515).
  */
 #define LDAP_DEPRECATED 0
 #include <ldap.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "address.h"
 #include "directory_ldap.h"
+#include "ldap_conn.h"
 #include "log.h"
 #include "xalloc.h"
-
-#define URI_DEAD_SECONDS 30
-
-struct uri_health {
-	char *uri;
-	unsigned failures;          /* consecutive */
-	time_t dead_until;
-};
-
-struct handle {
-	LDAP *ld;                   /* NULL: not connected */
-	size_t uri;                 /* the URI ld is connected to */
-	bool in_use;
-};
 
 struct ldap_dir {
 	struct ldap_config cfg;     /* deep copy */
 	char *password;             /* NULL: anonymous */
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	struct handle *handles;
-	struct uri_health *uris;
+	struct ldap_conn *conn;
 };
 
 void
@@ -206,11 +186,7 @@ ldap_dir_free(void *state)
 {
 	struct ldap_dir *d = state;
 
-	for (int i = 0; i < d->cfg.pool_size; i++)
-		if (d->handles[i].ld != NULL)
-			ldap_unbind_ext_s(d->handles[i].ld, NULL, NULL);
-	for (size_t i = 0; i < d->cfg.uris.n; i++)
-		free(d->uris[i].uri);
+	ldap_conn_free(d->conn);
 	strlist_free(&d->cfg.uris);
 	strlist_free(&d->cfg.address_attributes);
 	strlist_free(&d->cfg.send_as_attributes);
@@ -225,243 +201,7 @@ ldap_dir_free(void *state)
 	if (d->password != NULL)
 		explicit_bzero(d->password, strlen(d->password));
 	free(d->password);
-	free(d->handles);
-	free(d->uris);
-	pthread_mutex_destroy(&d->lock);
-	pthread_cond_destroy(&d->freed);
 	free(d);
-}
-
-/* ---- URI health: skip a URI that just failed; all dead means try all ---- */
-
-static size_t
-uri_pick(struct ldap_dir *d, size_t skip_before)
-{
-	time_t now = time(NULL);
-	size_t n = d->cfg.uris.n, pick = n;
-
-	pthread_mutex_lock(&d->lock);
-	for (size_t i = skip_before; i < n && pick == n; i++)
-		if (d->uris[i].dead_until <= now)
-			pick = i;
-	if (pick == n && skip_before == 0) {
-		for (size_t i = 0; i < n; i++)
-			d->uris[i].dead_until = 0;
-		pick = 0;
-	}
-	pthread_mutex_unlock(&d->lock);
-	return pick;
-}
-
-static void
-uri_report(struct ldap_dir *d, size_t i, bool ok, const char *what)
-{
-	bool was_down, now_down;
-
-	pthread_mutex_lock(&d->lock);
-	struct uri_health *u = &d->uris[i];
-	was_down = u->failures > 0;
-	u->failures = ok ? 0 : u->failures + 1;
-	u->dead_until = ok ? 0 : time(NULL) + URI_DEAD_SECONDS;
-	now_down = u->failures > 0;
-	pthread_mutex_unlock(&d->lock);
-	if (was_down != now_down)
-		log_warn("ldap uri=%s state=%s%s%s", u->uri, ok ? "up" : "down",
-		    ok ? "" : " error=", ok ? "" : what);
-}
-
-/* ---- the handle pool ---- */
-
-static int
-pool_checkout(struct ldap_dir *d)
-{
-	struct timespec deadline;
-	int got = -1;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += d->cfg.timeout;
-	pthread_mutex_lock(&d->lock);
-	while (got < 0) {
-		for (int i = 0; i < d->cfg.pool_size && got < 0; i++)
-			if (!d->handles[i].in_use)
-				got = i;
-		if (got < 0 && pthread_cond_timedwait(&d->freed, &d->lock, &deadline) != 0)
-			break;
-	}
-	if (got >= 0)
-		d->handles[got].in_use = true;
-	pthread_mutex_unlock(&d->lock);
-	return got;
-}
-
-/* broken: unbind the handle (outside the lock) so the next user reconnects. */
-static void
-pool_checkin(struct ldap_dir *d, int h, bool broken)
-{
-	LDAP *dead = NULL;
-
-	pthread_mutex_lock(&d->lock);
-	if (broken) {
-		dead = d->handles[h].ld;
-		d->handles[h].ld = NULL;
-	}
-	d->handles[h].in_use = false;
-	pthread_cond_signal(&d->freed);
-	pthread_mutex_unlock(&d->lock);
-	if (dead != NULL)
-		ldap_unbind_ext_s(dead, NULL, NULL);
-}
-
-static bool
-transport_error(int rc)
-{
-	return rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT || rc == LDAP_CONNECT_ERROR ||
-	    rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY || rc == LDAP_TIMELIMIT_EXCEEDED;
-}
-
-static int
-set_options(struct ldap_dir *d, LDAP *ld)
-{
-	struct timeval tv = { d->cfg.timeout, 0 };
-	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
-
-	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS)
-		return -1;
-	if (d->cfg.ca_file[0] == '\0')
-		return 0;
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->cfg.ca_file) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
-		return -1;
-	return 0;
-}
-
-/* Connects (and binds) a handle to URI u. Returns an LDAP result code. */
-static int
-handle_connect(struct ldap_dir *d, size_t u, LDAP **out)
-{
-	LDAP *ld = NULL;
-	int rc = ldap_initialize(&ld, d->cfg.uris.v[u]);
-
-	if (rc != LDAP_SUCCESS)
-		return rc;
-	if (set_options(d, ld) < 0) {
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return LDAP_LOCAL_ERROR;
-	}
-	if (d->cfg.starttls && strncmp(d->cfg.uris.v[u], "ldaps:", 6) != 0)
-		rc = ldap_start_tls_s(ld, NULL, NULL);
-	if (rc == LDAP_SUCCESS && d->cfg.bind_dn[0] != '\0') {
-		struct berval cred = { d->password ? strlen(d->password) : 0, d->password };
-		rc = ldap_sasl_bind_s(ld, d->cfg.bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	}
-	if (rc != LDAP_SUCCESS) {
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return rc;
-	}
-	*out = ld;
-	return LDAP_SUCCESS;
-}
-
-struct search {
-	const char *base;
-	int scope;
-	const char *filter;
-	char **attrs;
-	int sizelimit;
-};
-
-/* Runs one search on a checked-out handle, connecting to URI u first if
- * the handle is not connected. */
-static int
-handle_search(struct ldap_dir *d, int h, size_t u, const struct search *s, LDAPMessage **res,
-    char *why, size_t whylen)
-{
-	struct timeval tv = { d->cfg.timeout, 0 };
-	int rc;
-
-	*res = NULL;
-	if (d->handles[h].ld == NULL) {
-		rc = handle_connect(d, u, &d->handles[h].ld);
-		if (rc != LDAP_SUCCESS) {
-			snprintf(why, whylen, "%s: connect: %s", d->cfg.uris.v[u], ldap_err2string(rc));
-			return LDAP_CONNECT_ERROR;
-		}
-		d->handles[h].uri = u;
-	}
-	directory_count(COUNT_SEARCH);
-	log_debug("ldap search base=\"%s\" filter=\"%s\"", s->base, s->filter);
-	rc = ldap_search_ext_s(d->handles[h].ld, s->base, s->scope, s->filter, s->attrs, 0, NULL,
-	    NULL, &tv, s->sizelimit, res);
-	if (transport_error(rc) && *res != NULL) {
-		ldap_msgfree(*res);
-		*res = NULL;
-	}
-	return rc;
-}
-
-typedef void (*collect_fn)(LDAP *ld, LDAPMessage *entry, void *ctx);
-
-static enum lookup_result
-collect(LDAP *ld, LDAPMessage *res, collect_fn fn, void *ctx, int *entries)
-{
-	*entries = 0;
-	for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
-		(*entries)++;
-		fn(ld, e, ctx);
-	}
-	return *entries > 0 ? LOOKUP_FOUND : LOOKUP_NOTFOUND;
-}
-
-/* One search with failover: a transport error marks the URI down, drops the
- * connection and tries the next live URI. Entries are read while the handle
- * is still ours. */
-static enum lookup_result
-search_collect(struct ldap_dir *d, const struct search *s, collect_fn fn, void *ctx,
-    int *entries, char *why, size_t whylen)
-{
-	int h = pool_checkout(d), rc = LDAP_SERVER_DOWN;
-	size_t next = 0, n = d->cfg.uris.n;
-	LDAPMessage *res;
-
-	*entries = 0;
-	if (h < 0) {
-		snprintf(why, whylen, "all %d LDAP connections busy for %d s", d->cfg.pool_size,
-		    d->cfg.timeout);
-		return LOOKUP_TEMPFAIL;
-	}
-	for (size_t attempt = 0; attempt < n; attempt++) {
-		size_t u = d->handles[h].ld ? d->handles[h].uri : uri_pick(d, next);
-		if (u >= n)
-			break;
-		why[0] = '\0';
-		rc = handle_search(d, h, u, s, &res, why, whylen);
-		if (!transport_error(rc)) {
-			uri_report(d, u, true, NULL);
-			if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
-				snprintf(why, whylen, "%s: %s", d->cfg.uris.v[u], ldap_err2string(rc));
-				ldap_msgfree(res);
-				pool_checkin(d, h, false);
-				return LOOKUP_TEMPFAIL;
-			}
-			enum lookup_result r = collect(d->handles[h].ld, res, fn, ctx, entries);
-			ldap_msgfree(res);
-			pool_checkin(d, h, false);
-			return r;
-		}
-		if (why[0] == '\0')
-			snprintf(why, whylen, "%s: %s", d->cfg.uris.v[u], ldap_err2string(rc));
-		uri_report(d, u, false, why);
-		if (d->handles[h].ld != NULL)
-			ldap_unbind_ext_s(d->handles[h].ld, NULL, NULL);
-		d->handles[h].ld = NULL;
-		next = u + 1;
-	}
-	pool_checkin(d, h, true);
-	return LOOKUP_TEMPFAIL;
 }
 
 /* ---- reading entries ---- */
@@ -527,12 +267,15 @@ add_delegations(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen
 	int entries;
 
 	for (size_t i = 0; i < c->send_as_dns.n; i++) {
-		struct search s = { c->send_as_dns.v[i], LDAP_SCOPE_BASE, "(objectClass=*)",
-			d->cfg.address_attributes.v, 1 };
-		enum lookup_result r = search_collect(d, &s, collect_addresses, c, &entries, why,
+		struct ldap_search s = { c->send_as_dns.v[i], LDAP_SCOPE_BASE, "(objectClass=*)",
+			d->cfg.address_attributes.v, 1, true };
+		enum lookup_result r = ldap_conn_search(d->conn, &s, collect_addresses, c, &entries, why,
 		    whylen);
 		if (r == LOOKUP_TEMPFAIL)
 			return r;
+		if (r == LOOKUP_NOTFOUND)
+			log_warn("ldap: send-as value \"%s\" of %s names no entry; it grants nothing",
+			    c->send_as_dns.v[i], c->user->login);
 	}
 	return LOOKUP_FOUND;
 }
@@ -561,12 +304,12 @@ static enum lookup_result
 add_groups(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
 {
 	char *filter = group_search_filter(d, c->dn);
-	struct search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
-		100 };
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
+		100, false };
 	int entries;
 
 	c->group = true;
-	enum lookup_result r = search_collect(d, &s, collect_addresses, c, &entries, why, whylen);
+	enum lookup_result r = ldap_conn_search(d->conn, &s, collect_addresses, c, &entries, why, whylen);
 	c->group = false;
 	free(filter);
 	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
@@ -593,12 +336,12 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	struct user_ctx c = { d, dir_user_new(login), false, NULL, { 0 } };
 	char *filter = filter_expand(d->cfg.user_filter, 'u', login);
 	char **attrs = user_attributes(d);
-	struct search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2 };
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
 	int entries = 0;
 	enum lookup_result r = LOOKUP_NOTFOUND;
 
 	if (filter != NULL)
-		r = search_collect(d, &s, collect_user, &c, &entries, why, whylen);
+		r = ldap_conn_search(d->conn, &s, collect_user, &c, &entries, why, whylen);
 	if (r == LOOKUP_FOUND && entries > 1) {
 		log_info("ldap: login %s is ambiguous (%d entries); treated as not found", login,
 		    entries);
@@ -639,12 +382,7 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	struct ldap_dir *d = xcalloc(1, sizeof(*d));
 	copy_config(&d->cfg, cfg);
 	d->password = password;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->freed, NULL);
-	d->handles = xcalloc((size_t)d->cfg.pool_size, sizeof(*d->handles));
-	d->uris = xcalloc(d->cfg.uris.n, sizeof(*d->uris));
-	for (size_t i = 0; i < d->cfg.uris.n; i++)
-		d->uris[i].uri = xstrdup(d->cfg.uris.v[i]);
+	d->conn = ldap_conn_new(&d->cfg, d->password);
 	struct directory *dir = xcalloc(1, sizeof(*dir));
 	dir->ops = &ldap_ops;
 	dir->state = d;

@@ -26,6 +26,7 @@ struct explain_args {
 	const char *from;
 	const char **rcpts;
 	size_t nrcpts;
+	const char **headers;
 	size_t nheaders;
 };
 
@@ -99,6 +100,7 @@ parse_args(int argc, char **argv, struct explain_args *a)
 	int c;
 
 	a->rcpts = xcalloc((size_t)argc, sizeof(*a->rcpts));
+	a->headers = xcalloc((size_t)argc, sizeof(*a->headers));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (c) {
@@ -109,7 +111,7 @@ parse_args(int argc, char **argv, struct explain_args *a)
 		case 'a': a->auth = optarg; break;
 		case 'f': a->from = optarg; break;
 		case 'r': a->rcpts[a->nrcpts++] = optarg; break;
-		case 'H': a->nheaders++; break;
+		case 'H': a->headers[a->nheaders++] = optarg; break;
 		default: return -1;
 		}
 	}
@@ -151,6 +153,29 @@ bracketed(const char *addr, char *buf, size_t len)
 	return buf;
 }
 
+/* "Name: value" -> session_header; then end of headers. */
+static void
+run_headers(struct session *s, const struct explain_args *a, const struct trace *t,
+    struct decision *d)
+{
+	printf("DATA\n");
+	for (size_t i = 0; i < a->nheaders; i++) {
+		const char *colon = strchr(a->headers[i], ':');
+		if (colon == NULL) {
+			printf("    ignoring \"%s\": not \"Name: value\"\n", a->headers[i]);
+			continue;
+		}
+		char *name = xstrndup(a->headers[i], (size_t)(colon - a->headers[i]));
+		const char *value = colon + 1 + strspn(colon + 1, " \t");
+		printf("%s: %s\n", name, value);
+		session_header(s, name, value);
+		free(name);
+	}
+	printf("(end of headers)\n");
+	session_eoh(s, d, t);
+	print_verdict(s, "header", NULL, d);
+}
+
 static int
 run_transaction(struct policy *p, const struct explain_args *a)
 {
@@ -169,17 +194,18 @@ run_transaction(struct policy *p, const struct explain_args *a)
 	print_verdict(s, "mail", NULL, &d);
 	worst = outcome(&d, worst);
 	bool mail_ok = d.action == DECISION_CONTINUE;
-	for (size_t i = 0; mail_ok && i < a->nrcpts; i++) {
+	size_t accepted = 0;
+	for (size_t i = 0; mail_ok && i < a->nrcpts && !d.disconnect; i++) {
 		printf("RCPT TO:%s\n", bracketed(a->rcpts[i], rcpt, sizeof(rcpt)));
 		session_rcpt(s, rcpt, &d, &t);
 		print_verdict(s, "rcpt", rcpt, &d);
 		worst = outcome(&d, worst);
-		if (d.disconnect)
-			break;
+		accepted += d.action == DECISION_CONTINUE;
 	}
-	if (a->nheaders > 0)
-		printf("HEADERS: not checked (verify_sender.headers is not implemented in this "
-		    "version)\n");
+	if (accepted > 0 && a->nheaders > 0) {
+		run_headers(s, a, &t, &d);
+		worst = outcome(&d, worst);
+	}
 	printf("result: %s (exit %d)\n", worst == 2 ? "tempfail" : worst == 1 ? "reject" : "accept",
 	    worst);
 	session_free(s);
@@ -195,15 +221,18 @@ explain_main(int argc, char **argv)
 	if (parse_args(argc, argv, &a) < 0) {
 		usage();
 		free(a.rcpts);
+		free(a.headers);
 		return EX_USAGE;
 	}
 	struct policy *p = load_or_report(a.config);
 	if (p == NULL) {
 		free(a.rcpts);
+		free(a.headers);
 		return EX_CONFIG;
 	}
 	int rc = run_transaction(p, &a);
 	policy_free(p);
 	free(a.rcpts);
+	free(a.headers);
 	return rc;
 }

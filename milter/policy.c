@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "header.h"
 #include "policy.h"
 #include "strmap.h"
 
@@ -100,12 +101,25 @@ policy_note_auth(const struct policy *p, const char *auth, struct relay_state *r
 	}
 }
 
+/* exempt_users names bare logins; {auth_authen} may carry a local realm. */
+static bool
+login_exempt(const struct policy *p, const char *auth)
+{
+	const struct strmap *ex = p->verify_sender.exempt_users;
+	const char *at = strrchr(auth, '@');
+
+	if (strmap_get(ex, auth, strlen(auth), NULL))
+		return true;
+	return at != NULL && at != auth && policy_is_local_domain(p, at + 1) &&
+	    strmap_get(ex, auth, (size_t)(at - auth), NULL);
+}
+
 bool
 policy_needs_owner(const struct policy *p, const char *auth, const struct address *from)
 {
 	return auth != NULL && *auth != '\0' && p->verify_sender.envelope &&
 	    from->kind == ADDRESS_OK &&
-	    !strmap_get(p->verify_sender.exempt_users, auth, strlen(auth), NULL);
+	    !login_exempt(p, auth);
 }
 
 static bool
@@ -202,7 +216,7 @@ policy_decide_mail(const struct policy *p, const struct client_facts *c,
 		trace_printf(t, "verify sender: verify_sender.envelope is off");
 		return;
 	}
-	if (strmap_get(p->verify_sender.exempt_users, s->auth, strlen(s->auth), NULL)) {
+	if (login_exempt(p, s->auth)) {
 		trace_printf(t, "verify sender: %s is in verify_sender.exempt_users: pass", s->auth);
 		return;
 	}
@@ -271,6 +285,20 @@ refuse_relay(const struct policy *p, struct decision *d, const char *reason, con
 	snprintf(d->detail, sizeof(d->detail), "destination=%s", dest[0] ? dest : "(empty)");
 }
 
+/* Judge mode judges one hidden hop. "a%b%c@local", "a!b!u@local" or a mix
+ * name several; judging only one would let the next one through, so they
+ * are refused. A source route's further hops are not visible here, so one
+ * whose first hop is local is refused too. */
+static bool
+multi_hop(const struct policy *p, const struct address *a)
+{
+	size_t hops = 0;
+
+	for (const char *c = a->local; *c; c++)
+		hops += *c == '%' || *c == '!' || *c == '@';
+	return hops > 1 || (a->route == ROUTE_SOURCE && policy_is_local_domain(p, a->route_domain));
+}
+
 /* Step 5: which destination is judged. Returns NULL when the recipient is
  * local and not a relay at all; sets *hidden_reject for reject mode. */
 static const char *
@@ -287,7 +315,8 @@ judged_destination(const struct policy *p, const struct address *a, bool *hidden
 	}
 	trace_printf(t, "recipient: local domain %s hides destination %s",
 	    a->domain[0] ? a->domain : "(none)", a->route_domain[0] ? a->route_domain : "(empty)");
-	if (p->relay.hidden_routes == HIDDEN_REJECT || a->route_domain[0] == '\0') {
+	if (p->relay.hidden_routes == HIDDEN_REJECT || a->route_domain[0] == '\0' ||
+	    multi_hop(p, a)) {
 		*hidden_reject = true;
 		return a->route_domain;
 	}
@@ -353,4 +382,114 @@ policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
 	d->action = DECISION_TEMPFAIL;
 	d->disconnect = true;
 	d->reply = &p->error_limit_reply;
+}
+
+bool
+policy_needs_owner_headers(const struct policy *p, const char *auth)
+{
+	return auth != NULL && *auth != '\0' && p->verify_sender.headers &&
+	    !login_exempt(p, auth);
+}
+
+static void
+malformed(const struct policy *p, struct decision *d, const char *why, const struct trace *t)
+{
+	trace_printf(t, "verify headers: malformed: %s", why);
+	refuse(d, DECISION_REJECT, "verify_sender", "malformed originator header",
+	    &p->malformed_reply);
+	snprintf(d->detail, sizeof(d->detail), "%s", why);
+}
+
+/* Domino's rule: the Sender: header if present, else From:. Returns the
+ * value to check, or NULL after refusing the message as malformed. */
+static const char *
+header_to_check(const struct policy *p, const struct header_facts *h, const char **name,
+    struct decision *d, const struct trace *t)
+{
+	if (h->nfrom > 1 || h->nsender > 1) {
+		malformed(p, d, h->nfrom > 1 ? "more than one From: header" :
+		    "more than one Sender: header", t);
+		return NULL;
+	}
+	*name = h->sender ? "Sender" : "From";
+	return h->sender ? h->sender : h->from;
+}
+
+static bool
+mailboxes_owned(const struct policy *p, const struct sender_facts *s,
+    const struct mailbox_list *boxes, const char *name, const struct trace *t)
+{
+	for (size_t i = 0; i < boxes->count; i++) {
+		const struct address *a = &boxes->boxes[i];
+		bool owned = user_owns(p, s->user, a);
+		trace_printf(t, "verify headers: %s: <%s@%s> is %s", name, a->local, a->domain,
+		    owned ? "owned" : "not owned");
+		if (!owned)
+			return false;
+	}
+	return true;
+}
+
+static void
+judge_mailboxes(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, const struct mailbox_list *boxes, const char *name,
+    struct decision *d, const struct trace *t)
+{
+	struct sender_facts first = *s;
+
+	first.from = &boxes->boxes[0];
+	if (s->lookup != LOOKUP_FOUND) {
+		decide_owner(p, c, &first, d, t);    /* unavailable or unknown user */
+		return;
+	}
+	if (mailboxes_owned(p, s, boxes, name, t)) {
+		d->reason = "originator header owned by authenticated user";
+		return;
+	}
+	for (size_t i = 0; i < boxes->count; i++) {
+		if (!user_owns(p, s->user, &boxes->boxes[i])) {
+			first.from = &boxes->boxes[i];
+			break;
+		}
+	}
+	refuse(d, DECISION_REJECT, "verify_sender", "header sender not owned by authenticated user",
+	    &p->verify_sender.reply);
+	domino_words(d, c, &first);
+}
+
+void
+policy_decide_headers(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, const struct header_facts *h, struct decision *d,
+    const struct trace *t)
+{
+	struct mailbox_list boxes;
+	const char *name = "From", *error;
+
+	decision_init(d);
+	if (!policy_needs_owner_headers(p, s->auth)) {
+		trace_printf(t, "verify headers: not checked (%s)", s->auth == NULL ?
+		    "not authenticated" : !p->verify_sender.headers ? "verify_sender.headers off" :
+		    "exempt user");
+		d->reason = "headers not checked";
+		return;
+	}
+	const char *value = header_to_check(p, h, &name, d, t);
+	if (d->action != DECISION_CONTINUE)
+		return;
+	if (value == NULL) {
+		trace_printf(t, "verify headers: no From: or Sender: header; envelope was checked");
+		d->reason = "no originator header";
+		return;
+	}
+	if (header_parse_mailboxes(value, &boxes, &error) < 0) {
+		malformed(p, d, error, t);
+		return;
+	}
+	if (boxes.count == 0)
+		malformed(p, d, "no mailbox in the originator header", t);
+	else if (h->sender == NULL && boxes.count > 1)
+		malformed(p, d, "From: has several mailboxes and there is no Sender:", t);
+	else
+		judge_mailboxes(p, c, s, &boxes, name, d, t);
+	header_mailboxes_free(&boxes);
 }

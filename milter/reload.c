@@ -3,7 +3,6 @@
  * tick for the mtime check. Owns only its own copies of the path and the
  * last-seen mtimes; installs new policies through snapshot.c.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -45,8 +44,13 @@ reload_block_signal(void)
 {
 	sigset_t set;
 
+	/* libmilter's own signal thread sigwaits for these; blocking them before
+	 * our reload thread exists keeps that thread from being killed by them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 

@@ -70,7 +70,8 @@ reply_parse(const char *text, enum reply_class klass, struct reply *out, char *e
 		return -1;
 	}
 	const char *body = xe ? xe + 1 : "";
-	if (*body == '\0' || !text_is_clean(body) || strlen(body) >= sizeof(out->text)) {
+	if (body[strspn(body, " \t")] == '\0' || !text_is_clean(body) ||
+	    strlen(body) >= sizeof(out->text)) {
 		snprintf(err, errlen, "reply text must be 1-%zu printable characters",
 		    sizeof(out->text) - 1);
 		return -1;
@@ -93,6 +94,8 @@ reply_expand(const struct reply *r, const char *sender, const char *addr, const 
 {
 	size_t o = 0;
 
+	if (len == 0)
+		return;
 	for (const char *p = r->text; *p && o + 1 < len; p++) {
 		const char *sub = NULL;
 		if (p[0] == '%' && p[1] != '\0') {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "session.h"
 #include "xalloc.h"
@@ -23,12 +24,16 @@ session_new(const struct policy *p)
 void
 session_free(struct session *s)
 {
+	session_message_reset(s);
 	free(s);
 }
 
 void
 session_message_reset(struct session *s)
 {
+	dir_user_unref(s->msg.user);
+	free(s->msg.from_header);
+	free(s->msg.sender_header);
 	memset(&s->msg, 0, sizeof(s->msg));
 	strcpy(s->msg.qid, "NOQUEUE");
 }
@@ -76,16 +81,32 @@ realm_is_local(const void *ctx, const char *realm)
 	return policy_is_local_domain(ctx, realm);
 }
 
-static enum lookup_result
-lookup_owner(struct session *s, struct dir_user **user, char *why, size_t whylen,
-    const struct trace *t)
+/* Asks the directory about the login once per message; EOH reuses it. */
+static void
+lookup_owner(struct session *s, const struct trace *t)
 {
 	const struct policy *p = s->policy;
-	enum lookup_result r = directory_lookup_login(p->directory, s->auth, realm_is_local, p,
-	    user, why, whylen);
+	struct message *m = &s->msg;
 
-	trace_printf(t, "directory: login %s: %s", s->auth, lookup_result_name(r));
-	return r;
+	if (m->looked_up)
+		return;
+	m->lookup = directory_lookup_login(p->directory, s->auth, realm_is_local, p, &m->user,
+	    m->lookup_why, sizeof(m->lookup_why));
+	m->looked_up = true;
+	trace_printf(t, "directory: login %s: %s", s->auth, lookup_result_name(m->lookup));
+}
+
+static struct sender_facts
+sender_facts_of(struct session *s)
+{
+	struct sender_facts sf = { s->auth[0] ? s->auth : NULL, &s->msg.from, LOOKUP_NOTFOUND,
+		NULL, s->msg.lookup_why };
+
+	if (s->msg.looked_up) {
+		sf.lookup = s->msg.lookup;
+		sf.user = s->msg.user;
+	}
+	return sf;
 }
 
 static void
@@ -104,8 +125,6 @@ session_mail(struct session *s, const char *auth, const char *from, struct decis
     const struct trace *t)
 {
 	const struct policy *p = s->policy;
-	struct dir_user *user = NULL;
-	char why[256] = "";
 
 	session_message_reset(s);
 	if (auth != NULL && *auth != '\0')
@@ -114,14 +133,10 @@ session_mail(struct session *s, const char *auth, const char *from, struct decis
 	address_log_escape(from, s->msg.from_text, sizeof(s->msg.from_text));
 	policy_note_auth(p, s->auth[0] ? s->auth : NULL, &s->relay, t);
 
-	struct sender_facts sf = { s->auth[0] ? s->auth : NULL, &s->msg.from, LOOKUP_NOTFOUND,
-		NULL, why };
-	if (policy_needs_owner(p, sf.auth, &s->msg.from)) {
-		sf.lookup = lookup_owner(s, &user, why, sizeof(why), t);
-		sf.user = user;
-	}
+	if (policy_needs_owner(p, s->auth[0] ? s->auth : NULL, &s->msg.from))
+		lookup_owner(s, t);
+	struct sender_facts sf = sender_facts_of(s);
 	policy_decide_mail(p, &s->client, &sf, d, t);
-	dir_user_unref(user);
 	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 }
@@ -134,6 +149,32 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 	address_parse(rcpt, &a);
 	policy_decide_rcpt(s->policy, &s->client, &s->relay, &a, d, t);
 	policy_finish(s->policy, &s->errors, d, t);
+	note_would_reject(s, d);
+}
+
+void
+session_header(struct session *s, const char *name, const char *value)
+{
+	struct message *m = &s->msg;
+
+	if (strcasecmp(name, "From") == 0 && m->nfrom++ == 0)
+		m->from_header = xstrdup(value);
+	else if (strcasecmp(name, "Sender") == 0 && m->nsender++ == 0)
+		m->sender_header = xstrdup(value);
+}
+
+void
+session_eoh(struct session *s, struct decision *d, const struct trace *t)
+{
+	const struct policy *p = s->policy;
+	const struct message *m = &s->msg;
+	struct header_facts h = { m->nfrom, m->nsender, m->from_header, m->sender_header };
+
+	if (policy_needs_owner_headers(p, s->auth[0] ? s->auth : NULL))
+		lookup_owner(s, t);
+	struct sender_facts sf = sender_facts_of(s);
+	policy_decide_headers(p, &s->client, &sf, &h, d, t);
+	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 }
 
@@ -153,14 +194,33 @@ decision_word(const struct decision *d)
 	return "?";
 }
 
+/* For values inside key="...": spaces stay readable, but quotes,
+ * backslashes and control or non-ASCII bytes (attacker-controlled address
+ * text reaches the detail) become \xHH. */
+static void
+quote_safe(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\x%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 void
 session_log_decision(struct session *s, const char *stage, const char *rcpt,
     const struct decision *d, char *buf, size_t len)
 {
 	const struct client_facts *c = &s->client;
 	char line[4096], reply[REPLY_TEXT_MAX + 32] = "", rcpt_text[ADDRESS_TEXT_MAX] = "";
-	char auth[300];
+	char auth[300], detail[sizeof(d->detail) * 4];
 
+	quote_safe(d->detail, detail, sizeof(detail));
 	if (d->reply != NULL)
 		reply_format(d->reply, reply, sizeof(reply));
 	if (rcpt != NULL)
@@ -171,8 +231,8 @@ session_log_decision(struct session *s, const char *stage, const char *rcpt,
 	    d->rule ? d->rule : "-", c->name[0] ? c->name : "unknown", c->addr, auth,
 	    s->msg.from_text, rcpt ? " rcpt=" : "", rcpt_text,
 	    d->reason ? d->reason : "allowed", reply[0] ? " reply=\"" : "", reply,
-	    reply[0] ? "\"" : "", d->detail[0] ? " detail=\"" : "", d->detail,
-	    d->detail[0] ? "\"" : "");
+	    reply[0] ? "\"" : "", detail[0] ? " detail=\"" : "", detail,
+	    detail[0] ? "\"" : "");
 	if (d->rule != NULL && strcmp(d->rule, "directory") == 0 && d->action == DECISION_CONTINUE)
 		log_warn("%s", line);
 	else

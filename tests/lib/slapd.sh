@@ -1,0 +1,589 @@
+# shellcheck shell=bash
+# tests/lib/slapd.sh - a private slapd, a "black hole" LDAP server and the
+# relaywarden/miltertest helpers the tests in tests/ldap use.
+#
+# Source it from bash. Everything binds 127.0.0.1 only and every process
+# started here is stopped by its PID (never by name). Needs: slapd, slapadd,
+# ldapsearch (Debian: slapd ldap-utils), miltertest, python3.
+#
+# slapd:
+#   slapd_start DIR [LDIF]   write DIR/slapd.conf, slapadd LDIF (default
+#                            tests/ldap/people.ldif) into DIR/db, start slapd on
+#                            a free port with "-d stats" logging to DIR/slapd.log,
+#                            wait (<= 10 s) until it answers. Exports SLAPD_DIR,
+#                            SLAPD_PORT, SLAPD_URI, SLAPD_PID, SLAPD_LOG.
+#   slapd_stop               SIGTERM (SIGKILL after 5 s), reap. Keeps DIR.
+#   slapd_pause/slapd_resume SIGSTOP/SIGCONT: connects succeed, nothing answers.
+#   slapd_restart            stop, then start again on the same port and data.
+#   slapd_ping               0 if slapd answers a base search within 2 s.
+#   slapd_srch_count TEXT    number of SRCH lines in slapd.log whose filter
+#                            contains TEXT (fixed string, case-insensitive).
+# black hole:
+#   blackhole_start DIR      a TCP listener on a free port that accepts and
+#                            never answers. Exports BLACKHOLE_PORT, BLACKHOLE_PID,
+#                            BLACKHOLE_LOG (one line per accepted connection).
+#   blackhole_stop / blackhole_accepted (connections accepted so far)
+# generic: free_port, now_ms, _stop_pid PID [GRACE].
+# relaywarden under test (prefix ldt_, so a future tests/lib/milter.sh cannot clash):
+#   ldt_init NAME [BINARY]   temp dir LDT_DIR (kept on failure or with LDT_KEEP=1;
+#                            keep TMPDIR short: unix socket paths max 107 bytes),
+#                            EXIT trap that stops everything; the binary is
+#                            BINARY, else $RELAYWARDEN, else build/relaywarden.
+#   ldt_policy FILE SOCKET URIS   write an LDAP policy; SOCKET "unix:PATH",
+#                            URIS a libconfig list body ("\"ldap://127.0.0.1:P/\"");
+#                            tunables P_TTL P_NEG_TTL P_TIMEOUT P_GROUP_SEND_AS
+#                            P_EXEMPT P_BIND_DN P_BIND_PW_FILE P_POOL (see below).
+#   ldt_milter_start POLICY [TAG]  run relaywarden -f on the policy's unix socket,
+#                            log to LDT_DIR/rw[-TAG].log, wait for the socket.
+#   ldt_milter_stop [TAG] / ldt_milter_alive [TAG]
+#   ldt_mail LOGIN FROM [TAG]  one transaction (connect, MAIL with {auth_authen}
+#                            = LOGIN unless LOGIN is empty). Sets LDT_CODE (the
+#                            SMFIR_* name miltertest got), LDT_TEXT (reply="..."
+#                            of the milter's decision line, empty on accept),
+#                            LDT_LINE (the whole line) and LDT_MS (elapsed ms).
+#   ldt_expect DESC LOGIN FROM continue|reject|tempfail [TAG]
+#                            ldt_mail + assert the code and the exact reply text.
+#   ldt_mail_bg / ldt_mail_result / ldt_check_result   the same, concurrently.
+#   ldt_expect_wire DESC LOGIN FROM WANT [TAG]   the same through rw_raw from
+#                            tests/lib/milter.sh: the reply text on the wire.
+#   ldt_fail WHY / ldt_note TEXT / ldt_finish   "FAIL NAME: WHY", "# TEXT",
+#                            then "ok NAME" (exit 0) or exit 1.
+
+SLAPD_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LDT_TOP=$(cd "$SLAPD_LIB_DIR/../.." && pwd)
+LDT_FIXTURES=${LDT_FIXTURES:-$LDT_TOP/tests/ldap}
+# Debian's own interpreter first: a version-manager shim (pyenv) on PATH can
+# cost half a second per start.
+if [ -z "${LDT_PYTHON:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then LDT_PYTHON=/usr/bin/python3; else LDT_PYTHON=python3; fi
+fi
+
+# Reuse tests/lib/milter.sh when present: rw_raw (a raw milter client that
+# shows the reply text on the wire) and rw_log_problems (sanitizer reports).
+# Its single-milter rw_start/rw_stop are not used: these tests run several
+# milters at once, each with its own tag.
+if [ -f "$SLAPD_LIB_DIR/milter.sh" ]; then
+	# shellcheck source=milter.sh
+	. "$SLAPD_LIB_DIR/milter.sh"
+fi
+
+# Safe under "set -u": every variable the helpers read starts defined, and
+# empty - never inherited, so a test never stops or deletes what a parent
+# process (which exported these) started.
+SLAPD_PID='' SLAPD_PORT='' SLAPD_DIR='' SLAPD_LOG=/dev/null SLAPD_URI=''
+BLACKHOLE_PID='' BLACKHOLE_PORT='' BLACKHOLE_LOG=/dev/null
+LDT_DIR='' LDT_NAME=ldap
+LDT_CODE='' LDT_TEXT='' LDT_LINE='' LDT_MS=0 LDT_BG_PID=''
+
+LDT_REPLY_NOT_OWNED="550 5.7.1 Sender address rejected: not owned by authenticated user"
+LDT_REPLY_UNAVAILABLE="451 4.7.1 Directory unavailable, try again later"
+
+# ---------------------------------------------------------------- generic
+
+# A free TCP port on 127.0.0.1 (the kernel's choice; a tiny race remains
+# until the caller binds it, so slapd_start retries on "address in use").
+free_port() {
+	"$LDT_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Milliseconds since the epoch (date +%s%N, integer arithmetic).
+now_ms() {
+	local ns
+	ns=$(date +%s%N)
+	echo $((ns / 1000000))
+}
+
+# _stop_pid PID [GRACE_SECONDS]: SIGCONT+SIGTERM, SIGKILL after the grace,
+# then reap it if it is our child. Zombies count as gone.
+_stop_pid() {
+	local pid=$1 grace=${2:-5} i state
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -CONT "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < grace * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+		[ "$state" = Z ] && break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# ---------------------------------------------------------------- slapd
+
+_slapd_write_conf() {
+	local dir=$1
+	cat >"$dir/slapd.conf" <<EOF
+# written by tests/lib/slapd.sh - a private slapd for relaywarden's tests
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+include "$LDT_FIXTURES/relaywarden-test.schema"
+
+pidfile "$dir/slapd.pid"
+argsfile "$dir/slapd.args"
+modulepath /usr/lib/ldap
+moduleload back_mdb
+
+database mdb
+maxsize 10485760
+suffix "dc=acme,dc=com"
+rootdn "cn=admin,dc=acme,dc=com"
+rootpw secret
+directory "$dir/db"
+index objectClass eq
+index uid,mail,mailAlternateAddress eq
+index cn,member eq
+
+access to * by * read
+EOF
+}
+
+# Is slapd at $SLAPD_PORT answering a base search? ldapsearch has no
+# client-side result timeout (a paused slapd accepts and never answers), so
+# coreutils timeout bounds it. LDAPNOINIT: ignore ldap.conf and ~/.ldaprc.
+slapd_ping() {
+	LDAPNOINIT=1 timeout 2 ldapsearch -x -LLL -o nettimeout=1 \
+		-H "ldap://127.0.0.1:$SLAPD_PORT" -b dc=acme,dc=com -s base dn >/dev/null 2>&1
+}
+
+# _slapd_launch: start slapd on SLAPD_PORT with SLAPD_DIR's config; wait up
+# to 10 s. Returns 0 when it answers, 2 if the port was taken, 1 otherwise.
+_slapd_launch() {
+	local deadline
+	echo "=== slapd start $(date -u +%FT%TZ) port $SLAPD_PORT" >>"$SLAPD_LOG"
+	slapd -f "$SLAPD_DIR/slapd.conf" -h "ldap://127.0.0.1:$SLAPD_PORT/" -d stats \
+		>>"$SLAPD_LOG" 2>&1 </dev/null &
+	SLAPD_PID=$!
+	export SLAPD_PID
+	deadline=$(($(now_ms) + 10000))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		if ! kill -0 "$SLAPD_PID" 2>/dev/null; then
+			wait "$SLAPD_PID" 2>/dev/null
+			SLAPD_PID=
+			grep -qi 'address already in use' "$SLAPD_LOG" && return 2
+			return 1
+		fi
+		slapd_ping && return 0
+		sleep 0.1
+	done
+	_stop_pid "$SLAPD_PID"
+	SLAPD_PID=
+	return 1
+}
+
+slapd_start() {
+	local dir=$1 ldif=${2:-$LDT_FIXTURES/people.ldif} rc tool
+	[ -n "$dir" ] || { echo "slapd_start: no directory given" >&2; return 1; }
+	for tool in slapd slapadd ldapsearch; do
+		command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+		command -v "$tool" >/dev/null 2>&1 ||
+			{ echo "slapd_start: $tool not found (Debian: apt-get install slapd ldap-utils)" >&2; return 1; }
+	done
+	mkdir -p "$dir/db" || return 1
+	SLAPD_DIR=$(cd "$dir" && pwd)
+	SLAPD_LOG=$SLAPD_DIR/slapd.log
+	export SLAPD_DIR SLAPD_LOG
+	_slapd_write_conf "$SLAPD_DIR"
+	if ! slapadd -q -f "$SLAPD_DIR/slapd.conf" -l "$ldif" >"$SLAPD_DIR/slapadd.log" 2>&1; then
+		echo "slapd_start: slapadd failed:" >&2
+		cat "$SLAPD_DIR/slapadd.log" >&2
+		return 1
+	fi
+	for _ in 1 2 3; do
+		SLAPD_PORT=$(free_port) || return 1
+		export SLAPD_PORT
+		_slapd_launch
+		rc=$?
+		[ $rc -eq 2 ] && continue
+		break
+	done
+	if [ $rc -ne 0 ]; then
+		echo "slapd_start: slapd did not answer on 127.0.0.1:$SLAPD_PORT within 10 s; log:" >&2
+		tail -n 20 "$SLAPD_LOG" >&2
+		return 1
+	fi
+	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT/"
+	export SLAPD_URI
+	return 0
+}
+
+slapd_stop() {
+	_stop_pid "$SLAPD_PID" 5
+	SLAPD_PID=
+	export SLAPD_PID
+}
+
+slapd_pause() {
+	kill -STOP "$SLAPD_PID"
+}
+
+slapd_resume() {
+	kill -CONT "$SLAPD_PID"
+}
+
+# Same port, same data; the log is appended to.
+slapd_restart() {
+	slapd_stop
+	if ! _slapd_launch; then
+		echo "slapd_restart: slapd did not come back on 127.0.0.1:$SLAPD_PORT; log:" >&2
+		tail -n 20 "$SLAPD_LOG" >&2
+		return 1
+	fi
+}
+
+slapd_srch_count() {
+	grep ' SRCH base=' "$SLAPD_LOG" 2>/dev/null | grep -ciF -- "$1"
+}
+
+# ---------------------------------------------------------------- black hole
+
+blackhole_start() {
+	local dir=$1 i
+	mkdir -p "$dir" || return 1
+	BLACKHOLE_LOG=$dir/blackhole.log
+	: >"$BLACKHOLE_LOG"
+	rm -f "$dir/blackhole.port"
+	"$LDT_PYTHON" -c 'import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
+s.bind(("127.0.0.1",0)); s.listen(64)
+open(sys.argv[1]+".tmp","w").write(str(s.getsockname()[1])+"\n")
+import os; os.rename(sys.argv[1]+".tmp",sys.argv[1])
+held=[]
+while True:
+    c,a=s.accept(); held.append(c)
+    with open(sys.argv[2],"a") as f: f.write("accepted %s:%d\n"%a)' \
+		"$dir/blackhole.port" "$BLACKHOLE_LOG" </dev/null >"$dir/blackhole.err" 2>&1 &
+	BLACKHOLE_PID=$!
+	export BLACKHOLE_PID BLACKHOLE_LOG
+	for ((i = 0; i < 50; i++)); do
+		if [ -s "$dir/blackhole.port" ]; then
+			BLACKHOLE_PORT=$(cat "$dir/blackhole.port")
+			export BLACKHOLE_PORT
+			return 0
+		fi
+		kill -0 "$BLACKHOLE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "blackhole_start: listener did not start" >&2
+	cat "$dir/blackhole.err" >&2
+	_stop_pid "$BLACKHOLE_PID" 1
+	BLACKHOLE_PID=
+	return 1
+}
+
+blackhole_stop() {
+	_stop_pid "$BLACKHOLE_PID" 2
+	BLACKHOLE_PID=
+}
+
+blackhole_accepted() {
+	grep -c '^accepted' "$BLACKHOLE_LOG" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- relaywarden
+
+LDT_FAILED=0
+declare -A LDT_RW_PID=()
+
+_ldt_cleanup() {
+	local tag
+	for tag in "${!LDT_RW_PID[@]}"; do
+		_stop_pid "${LDT_RW_PID[$tag]}" 5
+	done
+	blackhole_stop
+	slapd_stop
+	if [ -n "$LDT_DIR" ] && [ -d "$LDT_DIR" ]; then
+		if [ "$LDT_FAILED" -ne 0 ] || [ -n "${LDT_KEEP:-}" ]; then
+			echo "# kept $LDT_DIR (slapd.log, rw*.log, policies)" >&2
+		else
+			rm -rf "$LDT_DIR"
+		fi
+	fi
+}
+
+ldt_init() {
+	LDT_NAME=$1
+	RELAYWARDEN=${2:-${RELAYWARDEN:-$LDT_TOP/build/relaywarden}}
+	case $RELAYWARDEN in /*) ;; *) RELAYWARDEN=$PWD/$RELAYWARDEN ;; esac
+	LDT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-ldap-$LDT_NAME.XXXXXX")
+	trap _ldt_cleanup EXIT
+	trap 'exit 130' INT TERM
+	if [ ! -x "$RELAYWARDEN" ]; then
+		ldt_fail "no relaywarden binary at $RELAYWARDEN (make, or pass it as \$1)"
+		exit 1
+	fi
+	command -v miltertest >/dev/null 2>&1 ||
+		{ ldt_fail "miltertest not found (Debian: apt-get install miltertest)"; exit 1; }
+	export RELAYWARDEN LDT_DIR LDT_NAME
+}
+
+ldt_fail() {
+	LDT_FAILED=1
+	echo "FAIL $LDT_NAME: $*"
+}
+
+ldt_note() {
+	echo "# $*"
+}
+
+# Stops the milters (so their logs are complete), fails on any sanitizer
+# report in them (make asan / make tsan), then prints the verdict.
+ldt_finish() {
+	local tag f hit
+	for tag in "${!LDT_RW_PID[@]}"; do
+		ldt_milter_stop "$tag"
+	done
+	for f in "$LDT_DIR"/rw*.log; do
+		[ -f "$f" ] || continue
+		if declare -F rw_log_problems >/dev/null; then
+			hit=$(RW_LOG=$f rw_log_problems | head -n 1)
+		else
+			hit=$(grep -m 1 -E 'runtime error:|ERROR: [A-Za-z]+Sanitizer|WARNING: ThreadSanitizer' "$f")
+		fi
+		[ -z "$hit" ] || ldt_fail "sanitizer report in $(basename "$f"): $hit"
+	done
+	if [ "$LDT_FAILED" -eq 0 ]; then
+		echo "ok $LDT_NAME"
+		exit 0
+	fi
+	exit 1
+}
+
+# ldt_policy FILE SOCKET URIS: an LDAP policy. Tunables (environment or
+# shell variables, read at call time):
+#   P_TTL P_NEG_TTL (cache, default 0 0), P_TIMEOUT (3), P_GROUP_SEND_AS
+#   (true), P_EXEMPT ("monitor"), P_BIND_DN, P_BIND_PW_FILE, P_POOL (4).
+ldt_policy() {
+	local file=$1 socket=$2 uris=$3
+	cat >"$file" <<EOF
+# written by tests/lib/slapd.sh for $LDT_NAME
+milter = { socket = "$socket"; timeout = 30; };
+log_level = "debug";
+config_update_interval = 0;
+local_domains = [ "acme.com" ];
+relay = {
+  enforce = "all";
+  authenticated = "allow";
+  deny_to_domains = [ "*" ];
+  deny_from_hosts = [ "*" ];
+};
+verify_sender = {
+  envelope = true;
+  headers = false;
+  null_sender = "reject";
+  group_send_as = ${P_GROUP_SEND_AS:-true};
+  exempt_users = [ ${P_EXEMPT-\"monitor\"} ];
+};
+directory = {
+  backend = "ldap";
+  on_failure = "tempfail";
+  cache = { ttl = ${P_TTL:-0}; negative_ttl = ${P_NEG_TTL:-0}; max_entries = 1000; };
+  ldap = {
+    uris = [ $uris ];
+    base = "dc=acme,dc=com";
+    bind_dn = "${P_BIND_DN:-}";
+    bind_password_file = "${P_BIND_PW_FILE:-}";
+    send_as_attributes = [ "relaywardenSendAs" ];
+    timeout = ${P_TIMEOUT:-3};
+    pool_size = ${P_POOL:-4};
+  };
+};
+EOF
+}
+
+_ldt_log() {
+	local tag=${1:-main}
+	if [ "$tag" = main ]; then echo "$LDT_DIR/rw.log"; else echo "$LDT_DIR/rw-$tag.log"; fi
+}
+
+_ldt_sock() {
+	local tag=${1:-main}
+	sed -n 's/^milter = { socket = "unix:\([^"]*\)".*/\1/p' "${LDT_POLICY[$tag]}"
+}
+
+declare -A LDT_POLICY=()
+
+# ldt_milter_start POLICY [TAG]: the policy's milter.socket must be unix:PATH.
+ldt_milter_start() {
+	local policy=$1 tag=${2:-main} log sock i pid out
+	LDT_POLICY[$tag]=$policy
+	log=$(_ldt_log "$tag")
+	sock=$(_ldt_sock "$tag")
+	[ -n "$sock" ] || { ldt_fail "ldt_milter_start: $policy has no unix: milter.socket"; return 1; }
+	if ! out=$("$RELAYWARDEN" check -c "$policy" 2>&1); then
+		ldt_fail "relaywarden check refused $policy: $(printf '%s' "$out" | tr '\n' ' ')"
+		return 1
+	fi
+	rm -f "$sock"
+	"$RELAYWARDEN" -f -c "$policy" >>"$log" 2>&1 </dev/null &
+	pid=$!
+	LDT_RW_PID[$tag]=$pid
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$sock" ] && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			unset "LDT_RW_PID[$tag]"
+			ldt_fail "relaywarden ($tag) exited at start-up: $(tail -n 5 "$log" | tr '\n' ' ')"
+			return 1
+		fi
+		sleep 0.05
+	done
+	ldt_fail "relaywarden ($tag) did not create $sock within 5 s"
+	return 1
+}
+
+ldt_milter_stop() {
+	local tag=${1:-main}
+	_stop_pid "${LDT_RW_PID[$tag]}" 5
+	unset "LDT_RW_PID[$tag]"
+}
+
+ldt_milter_alive() {
+	kill -0 "${LDT_RW_PID[${1:-main}]}" 2>/dev/null
+}
+
+# The miltertest script: values come from the environment, so logins with
+# "=", quotes or backslashes pass unchanged.
+_ldt_lua() {
+	cat >"$LDT_DIR/mail.lua" <<'EOF'
+local sock = os.getenv("LDT_SOCK")
+local login = os.getenv("LDT_LOGIN")
+local from = os.getenv("LDT_FROM")
+local conn = mt.connect("unix:" .. sock, 40, 0.05)
+if conn == nil then error("cannot connect to " .. sock) end
+if mt.conninfo(conn, "client.example.net", "192.0.2.10") ~= nil then
+  error("mt.conninfo failed")
+end
+if login ~= nil and login ~= "" then
+  if mt.macro(conn, SMFIC_MAIL, "{auth_type}", "PLAIN", "{auth_authen}", login) ~= nil then
+    error("mt.macro failed")
+  end
+end
+if mt.mailfrom(conn, from) ~= nil then error("mt.mailfrom failed") end
+local r = mt.getreply(conn)
+local names = {
+  [SMFIR_CONTINUE] = "continue", [SMFIR_ACCEPT] = "accept", [SMFIR_REJECT] = "reject",
+  [SMFIR_TEMPFAIL] = "tempfail", [SMFIR_REPLYCODE] = "replycode",
+  [SMFIR_DISCARD] = "discard",
+}
+print("LDT_CODE=" .. (names[r] or ("unknown:" .. tostring(r))))
+mt.disconnect(conn)
+EOF
+}
+
+# ldt_mail LOGIN FROM [TAG]
+ldt_mail() {
+	local login=$1 from=$2 tag=${3:-main} log before out t0 t1
+	log=$(_ldt_log "$tag")
+	[ -f "$LDT_DIR/mail.lua" ] || _ldt_lua
+	before=$(grep -c ' stage=mail ' "$log" 2>/dev/null)
+	t0=$(now_ms)
+	out=$(LDT_SOCK=$(_ldt_sock "$tag") LDT_LOGIN=$login LDT_FROM=$from \
+		miltertest -s "$LDT_DIR/mail.lua" 2>&1)
+	t1=$(now_ms)
+	LDT_MS=$((t1 - t0))
+	LDT_CODE=$(printf '%s\n' "$out" | sed -n 's/^LDT_CODE=//p' | tail -n 1)
+	[ -n "$LDT_CODE" ] || LDT_CODE="error: $(printf '%s' "$out" | tr '\n' ' ')"
+	LDT_LINE=$(grep ' stage=mail ' "$log" 2>/dev/null | tail -n +$((before + 1)) | head -n 1)
+	LDT_TEXT=$(printf '%s\n' "$LDT_LINE" | sed -n 's/.* reply="\([^"]*\)".*/\1/p')
+}
+
+# ldt_mail_bg LOGIN FROM OUT [TAG]: ldt_mail in the background (for
+# concurrent transactions); ldt_mail_result OUT LOGIN FROM [TAG] waits for it
+# and sets LDT_CODE, LDT_MS and LDT_LINE/LDT_TEXT (the decision line with that
+# auth= and from=). Use distinct LOGIN/FROM pairs for concurrent transactions.
+ldt_mail_bg() {
+	local login=$1 from=$2 out=$3 tag=${4:-main} sock
+	[ -f "$LDT_DIR/mail.lua" ] || _ldt_lua
+	sock=$(_ldt_sock "$tag")
+	(
+		t0=$(now_ms)
+		LDT_SOCK=$sock LDT_LOGIN=$login LDT_FROM=$from miltertest -s "$LDT_DIR/mail.lua" >"$out" 2>&1
+		echo "LDT_MS=$(($(now_ms) - t0))" >>"$out"
+	) &
+	LDT_BG_PID=$!
+}
+
+ldt_mail_result() {
+	local out=$1 login=$2 from=$3 tag=${4:-main} i
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^LDT_MS=' "$out" 2>/dev/null && break
+		sleep 0.05
+	done
+	LDT_CODE=$(sed -n 's/^LDT_CODE=//p' "$out" | tail -n 1)
+	[ -n "$LDT_CODE" ] || LDT_CODE="error: $(tr '\n' ' ' <"$out")"
+	LDT_MS=$(sed -n 's/^LDT_MS=//p' "$out" | tail -n 1)
+	LDT_MS=${LDT_MS:-999999}
+	LDT_LINE=$(grep -F " stage=mail " "$(_ldt_log "$tag")" | grep -F " auth=$login from=$from " | tail -n 1)
+	LDT_TEXT=$(printf '%s\n' "$LDT_LINE" | sed -n 's/.* reply="\([^"]*\)".*/\1/p')
+}
+
+# ldt_expect_wire DESC LOGIN FROM continue|reject|tempfail [TAG]: one more
+# transaction through rw_raw (tests/lib/milter.sh), asserting the reply code
+# and text exactly as they travel on the milter protocol ("mail y 550 5.7.1
+# ..."). Costs a lookup: keep it out of search-counting and timing steps.
+ldt_expect_wire() {
+	local desc=$1 login=$2 from=$3 want=$4 tag=${5:-main} out expect
+	if ! declare -F rw_raw >/dev/null; then
+		ldt_note "$desc: reply text on the wire not checked (no rw_raw: tests/lib/milter.sh missing)"
+		return 0
+	fi
+	case $want in
+	continue) expect="mail c -" ;;
+	reject) expect="mail y $LDT_REPLY_NOT_OWNED" ;;
+	tempfail) expect="mail y $LDT_REPLY_UNAVAILABLE" ;;
+	*) ldt_fail "$desc: bad expectation $want"; return 1 ;;
+	esac
+	out=$(rw_raw "$(_ldt_sock "$tag")" client.example.net 192.0.2.10 "$login" "$from" 2>&1 |
+		grep -E '^mail |^read|^connect|^write' | tail -n 1)
+	if [ "$out" != "$expect" ]; then
+		ldt_fail "$desc (on the wire): login '$login' from $from: got \"$out\", expected \"$expect\""
+		return 1
+	fi
+}
+
+# ldt_expect DESC LOGIN FROM continue|reject|tempfail [TAG]
+# continue: SMFIR_CONTINUE and a decision=accept line without reply;
+# reject/tempfail: SMFIR_REPLYCODE (smfi_setreply + SMFIS_REJECT/TEMPFAIL)
+# and reply="550 5.7.1 ..." / reply="451 4.7.1 ..." exactly.
+ldt_expect() {
+	ldt_mail "$2" "$3" "${5:-main}"
+	ldt_check_result "$@"
+}
+
+# ldt_check_result DESC LOGIN FROM WANT: assert on LDT_CODE/LDT_LINE/LDT_TEXT
+# already set by ldt_mail or ldt_mail_result.
+ldt_check_result() {
+	local desc=$1 login=$2 from=$3 want=$4 text decision
+	case $want in
+	continue) text="" decision=accept ;;
+	reject) text=$LDT_REPLY_NOT_OWNED decision=reject ;;
+	tempfail) text=$LDT_REPLY_UNAVAILABLE decision=tempfail ;;
+	*) ldt_fail "$desc: bad expectation $want"; return 1 ;;
+	esac
+	local code_ok=0
+	case $want in
+	continue) [ "$LDT_CODE" = continue ] && code_ok=1 ;;
+	*) [ "$LDT_CODE" = replycode ] && code_ok=1 ;;
+	esac
+	if [ $code_ok -ne 1 ]; then
+		ldt_fail "$desc: login '$login' from $from: milter answered $LDT_CODE, expected $want; log: ${LDT_LINE:-<no decision line>}"
+		return 1
+	fi
+	if [[ $LDT_LINE != *" decision=$decision "* ]]; then
+		ldt_fail "$desc: login '$login' from $from: expected decision=$decision; log: ${LDT_LINE:-<no decision line>}"
+		return 1
+	fi
+	if [ "$LDT_TEXT" != "$text" ]; then
+		ldt_fail "$desc: login '$login' from $from: reply \"$LDT_TEXT\", expected \"$text\""
+		return 1
+	fi
+	return 0
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tests/run-itests.sh BINARY - the integration tests (`make itest`).
+#
+# Runs every tests/milter/t-*.lua with miltertest against a private
+# relaywarden (one per script, started with the policy fixture the script
+# names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
+# every tests/cli/*.sh with BINARY as its argument. Prints "ok NAME" or
+# "FAIL NAME" followed by the test's output and the milter's log, then the
+# summary line "N passed, M failed". Exits 1 if anything failed or nothing
+# ran. Nothing is ever skipped: a test that cannot run fails.
+#
+# A milter script also fails when the milter died during it (unless the
+# script says "-- stops-milter: yes", for tests that stop it on purpose) or
+# when the milter's log holds a sanitizer report. Each script has a time
+# limit of RW_TEST_TIMEOUT seconds (default 60).
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BINARY" >&2
+	exit 64
+fi
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case $1 in
+/*) BINARY=$1 ;;
+*) BINARY=$PWD/$1 ;;
+esac
+cd "$TOP"
+
+RUN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rw-itests.XXXXXX")
+trap 'rm -rf "$RUN_TMP"' EXIT
+TIMEOUT=${RW_TEST_TIMEOUT:-60}
+
+# Under `make asan`: libconfig (1.5, Debian 12) leaks its scanner's string
+# buffer when a file has a syntax error; that is not relaywarden's leak and
+# would spoil the exact stderr of the syntax-error golden test.
+printf 'leak:strbuf_append\n' >"$RUN_TMP/lsan.supp"
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$RUN_TMP/lsan.supp:print_suppressions=0}
+passed=0
+failed=0
+
+report() { # NAME STATUS OUTPUT-FILE
+	if [ "$2" -eq 0 ]; then
+		echo "ok $1"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $1"
+		sed 's/^/    /' "$3"
+		failed=$((failed + 1))
+	fi
+}
+
+# One milter script; runs in a subshell so its EXIT trap stops its milter.
+run_lua() {
+	local script=$1 fixture stops rc=0
+	# shellcheck source=tests/lib/milter.sh
+	. tests/lib/milter.sh
+	fixture=$(sed -n 's/^-- policy: *\([^ ]*\) *$/\1/p' "$script" | head -n 1)
+	if [ -z "$fixture" ]; then
+		echo "# $script names no policy fixture (a line \"-- policy: FILE\")"
+		return 1
+	fi
+	stops=$(sed -n 's/^-- stops-milter: *\([a-z]*\).*/\1/p' "$script" | head -n 1)
+	rw_init
+	rw_policy "tests/milter/policies/$fixture" || return 1
+	rw_start "$BINARY" || return 1
+	timeout -k 5 "$TIMEOUT" miltertest -D sock="$RW_SOCK" -D log="$RW_LOG" \
+		-D pid="$RW_PID" -D policy="$RW_CONF" -D tmp="$RW_TMP" \
+		-D fixtures="$TOP/tests/milter/policies" -D lib="$TOP/tests/lib/milter.sh" \
+		-D helpers="$TOP/tests/milter/helpers.lua" -D binary="$BINARY" \
+		-s "$script" || rc=$?
+	if [ "$rc" -eq 124 ]; then
+		echo "# miltertest did not finish within $TIMEOUT s"
+	elif [ "$rc" -ne 0 ]; then
+		echo "# miltertest exited with status $rc"
+	fi
+	if [ "$stops" != yes ] && ! rw_alive; then
+		rw_stop
+		echo "# relaywarden died during the test (exit status $RW_STATUS)"
+		rc=1
+	fi
+	if rw_log_problems >/dev/null; then
+		echo "# the milter log holds a crash or sanitizer report"
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ]; then
+		rw_show_log
+	fi
+	return "$rc"
+}
+
+if ! command -v miltertest >/dev/null 2>&1; then
+	echo "# miltertest is not installed (Debian package miltertest): every milter test fails"
+fi
+
+shopt -s nullglob
+for script in tests/milter/t-*.lua; do
+	name=milter/$(basename "$script" .lua)
+	rc=0
+	( run_lua "$script" ) >"$RUN_TMP/out" 2>&1 || rc=$?
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+for script in tests/cli/*.sh; do
+	name=cli/$(basename "$script" .sh)
+	rc=0
+	timeout -k 5 "$TIMEOUT" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
+	[ "$rc" -eq 124 ] && echo "# did not finish within $TIMEOUT s" >>"$RUN_TMP/out"
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "no integration tests found under tests/milter and tests/cli"
+	failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
