@@ -1,0 +1,101 @@
+/*
+ * test_header.c - RFC 5322 originator header parsing, table-driven.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "header.h"
+
+struct row {
+	const char *label;
+	const char *value;
+	int rc;
+	const char *keys;      /* expected keys joined by ' ', or the error text when rc < 0 */
+};
+
+static const struct row rows[] = {
+	{ "plain", "a@b.com", 0, "a@b.com" },
+	{ "display name", "John Doe <j@x.com>", 0, "j@x.com" },
+	{ "quoted display with comma", "\"Doe, John\" <j@x.com>", 0, "j@x.com" },
+	{ "comment after", "j@x.com (John)", 0, "j@x.com" },
+	{ "comment inside name", "John (the boss) <j@x.com>", 0, "j@x.com" },
+	{ "nested comment", "(a (b) c) j@x.com", 0, "j@x.com" },
+	{ "encoded word", "=?utf-8?B?Sm9obg==?= <j@x.com>", 0, "j@x.com" },
+	{ "domain lower-cased", "J@X.COM", 0, "j@x.com" },
+	{ "quoted local part", "\"john doe\"@x.com", 0, "john doe@x.com" },
+	{ "two mailboxes", "a@x.com, b@y.com", 0, "a@x.com b@y.com" },
+	{ "empty element tolerated", "a@x.com,, b@y.com", 0, "a@x.com b@y.com" },
+	{ "group with members", "Team: a@x.com, b@y.com;", 0, "a@x.com b@y.com" },
+	{ "empty group", "undisclosed-recipients:;", 0, "" },
+	{ "folded CRLF", "John\r\n Doe <j@x.com>", 0, "j@x.com" },
+	{ "folded LF tab", "John\n\t<j@x.com>", 0, "j@x.com" },
+	{ "obsolete route", "<@relay.com:j@x.com>", 0, "j@x.com" },
+	{ "spoof: quoted address as display name", "\"boss@acme.com\" <evil@evil.com>", 0,
+	  "evil@evil.com" },
+	{ "spoof: bare address as display name", "boss@acme.com <evil@evil.com>", -1,
+	  "display name holds an address or special character" },
+	{ "unbalanced angle", "John <j@x.com", -1, "unbalanced angle brackets" },
+	{ "unterminated quote", "\"John <j@x.com>", -1, "unterminated quoted string" },
+	{ "unterminated comment", "(John <j@x.com>", -1, "unterminated comment" },
+	{ "empty angle", "<>", -1, "mailbox without local part or domain" },
+	{ "no domain", "john", -1, "mailbox without local part or domain" },
+	{ "garbage after angle", "<j@x.com> extra", -1, "unbalanced angle brackets" },
+	{ "empty value", "", -1, "empty address list" },
+	{ "control byte", "j@x.com\x01", -1, "control character in header" },
+	{ "group not closed", "Team: a@x.com", -1, "group without closing ';'" },
+};
+
+static void
+test_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		struct mailbox_list list;
+		const char *error = NULL;
+		char keys[1024] = "", key[ADDRESS_TEXT_MAX];
+		int rc = header_parse_mailboxes(r->value, &list, &error);
+
+		for (size_t k = 0; rc == 0 && k < list.count; k++) {
+			assert_true(address_key(&list.boxes[k], '\0', key, sizeof(key)));
+			snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s",
+			    k ? " " : "", key);
+		}
+		if (rc != r->rc || strcmp(rc == 0 ? keys : error, r->keys) != 0)
+			fail_msg("%s: got rc %d \"%s\", expected rc %d \"%s\"", r->label, rc,
+			    rc == 0 ? keys : error, r->rc, r->keys);
+		header_mailboxes_free(&list);
+	}
+}
+
+static void
+test_limits(void **state)
+{
+	static char big[HEADER_VALUE_MAX + 16], many[101 * 8 + 1];
+	struct mailbox_list list;
+	const char *error;
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	assert_int_equal(header_parse_mailboxes(big, &list, &error), -1);
+	assert_string_equal(error, "header value too long");
+	for (int i = 0; i < 101; i++)
+		strcat(many, i ? ",a@b.com" : "a@b.com");
+	assert_int_equal(header_parse_mailboxes(many, &list, &error), -1);
+	assert_string_equal(error, "too many mailboxes");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_limits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
