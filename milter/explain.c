@@ -206,6 +206,10 @@ run_transaction(struct policy *p, const struct explain_args *a)
 		run_headers(s, a, &t, &d);
 		worst = outcome(&d, worst);
 	}
+	struct directory_counters n;
+	directory_counters_get(&n);
+	printf("directory: %lu LDAP search(es), %lu cache hit(s), %lu miss(es), %lu failure(s)\n",
+	    n.searches, n.cache_hits, n.cache_misses, n.failures);
 	printf("result: %s (exit %d)\n", worst == 2 ? "tempfail" : worst == 1 ? "reject" : "accept",
 	    worst);
 	session_free(s);
