@@ -44,6 +44,8 @@ struct ldap_config {
 
 void strlist_add(struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
+/* Frees every string the config owns (not the struct itself). */
+void ldap_config_free(struct ldap_config *c);
 
 /* Validates cfg (templates, URIs, password file permissions) and returns a
  * directory, or NULL with every problem appended to errs (file is the

@@ -155,17 +155,7 @@ policy_free(struct policy *p)
 	free(p->milter_socket);
 	free(p->milter_user);
 	free(p->directory_file);
-	strlist_free(&p->ldap.uris);
-	strlist_free(&p->ldap.address_attributes);
-	strlist_free(&p->ldap.send_as_attributes);
-	strlist_free(&p->ldap.member_attributes);
-	free(p->ldap.bind_dn);
-	free(p->ldap.bind_password_file);
-	free(p->ldap.base);
-	free(p->ldap.user_filter);
-	free(p->ldap.recipient_filter);
-	free(p->ldap.group_filter);
-	free(p->ldap.ca_file);
+	ldap_config_free(&p->ldap);
 	domain_set_free(p->local_domains);
 	strmap_free(p->local_domain_names);
 	host_set_free(p->internal_networks);

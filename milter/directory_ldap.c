@@ -181,23 +181,29 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	d->ca_file = dup_or_empty(s->ca_file);
 }
 
+void
+ldap_config_free(struct ldap_config *c)
+{
+	strlist_free(&c->uris);
+	strlist_free(&c->address_attributes);
+	strlist_free(&c->send_as_attributes);
+	strlist_free(&c->member_attributes);
+	free(c->bind_dn);
+	free(c->bind_password_file);
+	free(c->base);
+	free(c->user_filter);
+	free(c->recipient_filter);
+	free(c->group_filter);
+	free(c->ca_file);
+}
+
 static void
 ldap_dir_free(void *state)
 {
 	struct ldap_dir *d = state;
 
 	ldap_conn_free(d->conn);
-	strlist_free(&d->cfg.uris);
-	strlist_free(&d->cfg.address_attributes);
-	strlist_free(&d->cfg.send_as_attributes);
-	strlist_free(&d->cfg.member_attributes);
-	free(d->cfg.bind_dn);
-	free(d->cfg.bind_password_file);
-	free(d->cfg.base);
-	free(d->cfg.user_filter);
-	free(d->cfg.recipient_filter);
-	free(d->cfg.group_filter);
-	free(d->cfg.ca_file);
+	ldap_config_free(&d->cfg);
 	if (d->password != NULL)
 		explicit_bzero(d->password, strlen(d->password));
 	free(d->password);
