@@ -383,7 +383,7 @@ verify_sender = {
 };
 directory = {
   backend = "ldap";
-  on_failure = "tempfail";
+  on_failure = "${P_ON_FAILURE:-tempfail}";
   cache = { ttl = ${P_TTL:-0}; negative_ttl = ${P_NEG_TTL:-0}; max_entries = 1000; };
   ldap = {
     uris = [ $uris ];
