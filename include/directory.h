@@ -39,12 +39,23 @@ void dir_user_add(struct dir_user *u, const char *address, bool group);
 struct dir_user *dir_user_ref(struct dir_user *u);
 void dir_user_unref(struct dir_user *u);
 
+/* What a local recipient address is in the directory (DESIGN §3). */
+enum recipient_kind {
+	RECIPIENT_PERSON,
+	RECIPIENT_GROUP,
+	RECIPIENT_AMBIGUOUS,     /* more than one entry answers to it */
+};
+
 struct directory_ops {
 	const char *name;
 	/* why (<= whylen) says what failed on TEMPFAIL, for the log. On FOUND,
 	 * *out holds a reference the caller must drop with dir_user_unref. */
 	enum lookup_result (*lookup_user)(void *state, const char *login,
 	    struct dir_user **out, char *why, size_t whylen);
+	/* address is a comparison key ("local@domain", lower-case). On FOUND,
+	 * *kind says what answers to it. */
+	enum lookup_result (*lookup_recipient)(void *state, const char *address,
+	    enum recipient_kind *kind, char *why, size_t whylen);
 	void (*free)(void *state);
 };
 
@@ -59,6 +70,8 @@ struct directory {
 enum lookup_result directory_lookup_login(const struct directory *d, const char *login,
     bool (*realm_is_local)(const void *ctx, const char *realm), const void *ctx,
     struct dir_user **out, char *why, size_t whylen);
+enum lookup_result directory_lookup_recipient(const struct directory *d, const char *address,
+    enum recipient_kind *kind, char *why, size_t whylen);
 void directory_free(struct directory *d);
 
 /* "a@b" -> "a@b" lower-cased, "@b" -> "@b": the key an owned address is

@@ -31,6 +31,17 @@ enum hidden_routes { HIDDEN_REJECT, HIDDEN_JUDGE };
 enum null_sender { NULL_SENDER_ALLOW, NULL_SENDER_REJECT };
 enum on_failure { ON_FAILURE_TEMPFAIL, ON_FAILURE_ACCEPT };
 enum directory_backend { BACKEND_FILE, BACKEND_LDAP };
+enum deny_groups { DENY_GROUPS_NONE, DENY_GROUPS_EXTERNAL, DENY_GROUPS_ALL };
+
+/* Directory-backed checks of local recipients (DESIGN §3). */
+struct recipient_policy {
+	bool verify_local;
+	enum deny_groups deny_groups;
+	bool deny_ambiguous;
+	struct reply verify_local_reply;    /* 550 5.1.1 No such user here */
+	struct reply deny_groups_reply;     /* 550 5.7.1 Mail to groups is not accepted. */
+	struct reply deny_ambiguous_reply;  /* 550 5.1.4 Recipient address is ambiguous. */
+};
 
 struct cache_config {
 	int ttl;                       /* seconds; 0 = no cache */
@@ -75,6 +86,7 @@ struct policy {
 	struct host_set *internal_networks;
 	struct relay_policy relay;
 	struct verify_sender_policy verify_sender;
+	struct recipient_policy recipients;
 	int error_limit;                    /* 0 = unlimited */
 	struct reply error_limit_reply;
 	enum directory_backend backend;
@@ -105,6 +117,7 @@ struct client_facts {
 /* The session-wide relay verdict of DESIGN §2 steps 1-4. */
 struct relay_state {
 	bool internal;
+	bool authenticated;      /* {auth_authen} seen in this session */
 	bool allowed;            /* relaying allowed for the whole session */
 	const char *why;         /* static: "enforcement none", "internal host", ... */
 };
@@ -153,10 +166,22 @@ bool policy_needs_owner(const struct policy *p, const char *auth, const struct a
 /* §4 envelope check at MAIL. */
 void policy_decide_mail(const struct policy *p, const struct client_facts *c,
     const struct sender_facts *s, struct decision *d, const struct trace *t);
-/* §2 steps 5-7 at RCPT. */
+/* The directory's word on a local recipient, when the policy asked. */
+struct recipient_facts {
+	bool asked;
+	enum lookup_result lookup;
+	enum recipient_kind kind;        /* when lookup == LOOKUP_FOUND */
+	const char *why;                 /* when lookup == LOOKUP_TEMPFAIL */
+};
+
+/* True if RCPT needs a directory answer: a local recipient while
+ * verify_local, deny_groups or deny_ambiguous is on. */
+bool policy_needs_recipient(const struct policy *p, const struct address *rcpt);
+/* §2 steps 5-7 at RCPT, then the local-recipient controls of §3 (rf may be
+ * NULL when nothing was asked). */
 void policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
-    const struct relay_state *rs, const struct address *rcpt, struct decision *d,
-    const struct trace *t);
+    const struct relay_state *rs, const struct address *rcpt,
+    const struct recipient_facts *rf, struct decision *d, const struct trace *t);
 /* The originator headers of one message, as counted at end of headers. */
 struct header_facts {
 	unsigned nfrom, nsender;

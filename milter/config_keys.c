@@ -100,9 +100,12 @@ static const struct config_key keys[] = {
 	SECTION("recipients"),
 	INERT("recipients.allow", K_ADDRS),
 	INERT("recipients.deny", K_ADDRS),
-	INERT("recipients.verify_local", K_BOOL),
-	INERT_ENUM("recipients.deny_groups", groups_names),
-	INERT("recipients.deny_ambiguous", K_BOOL),
+	KEY("recipients.verify_local", K_BOOL, recipients.verify_local),
+	ENUM("recipients.deny_groups", recipients.deny_groups, groups_names),
+	KEY("recipients.deny_ambiguous", K_BOOL, recipients.deny_ambiguous),
+	REPLY("recipients.verify_local_reply", recipients.verify_local_reply, REPLY_REJECT),
+	REPLY("recipients.deny_groups_reply", recipients.deny_groups_reply, REPLY_REJECT),
+	REPLY("recipients.deny_ambiguous_reply", recipients.deny_ambiguous_reply, REPLY_REJECT),
 	{ "recipients.max", K_INT, 0, NULL, 0, 0, 0, true },
 	SECTION("dns"),
 	INERT("dns.servers", K_HOSTS),
@@ -499,6 +502,11 @@ config_keys_defaults(struct policy *p)
 	p->verify_sender.exempt_users = strmap_new();
 	default_reply(&p->verify_sender.reply, REPLY_REJECT,
 	    "550 5.7.1 Sender address rejected: not owned by authenticated user");
+	default_reply(&p->recipients.verify_local_reply, REPLY_REJECT, "550 5.1.1 No such user here");
+	default_reply(&p->recipients.deny_groups_reply, REPLY_REJECT,
+	    "550 5.7.1 Mail to groups is not accepted.");
+	default_reply(&p->recipients.deny_ambiguous_reply, REPLY_REJECT,
+	    "550 5.1.4 Recipient address is ambiguous.");
 	default_reply(&p->malformed_reply, REPLY_REJECT,
 	    "550 5.7.1 Message rejected: malformed originator header");
 	default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,

@@ -85,6 +85,13 @@ directory_lookup_login(const struct directory *d, const char *login,
 	return r;
 }
 
+enum lookup_result
+directory_lookup_recipient(const struct directory *d, const char *address,
+    enum recipient_kind *kind, char *why, size_t whylen)
+{
+	return d->ops->lookup_recipient(d->state, address, kind, why, whylen);
+}
+
 void
 directory_free(struct directory *d)
 {

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,8 @@ struct entry {
 	char *key;                     /* lower-cased login */
 	uint32_t hash;
 	enum lookup_result result;
-	struct dir_user *user;         /* FOUND only */
+	struct dir_user *user;         /* FOUND user lookups only */
+	enum recipient_kind kind;      /* FOUND recipient lookups only */
 	time_t expires;
 };
 
@@ -118,7 +120,7 @@ shard_find(struct shard *sh, const char *key, uint32_t h)
 /* Returns true with *r (and *out referenced) on a fresh hit. */
 static bool
 cache_get(struct cache *c, const char *key, uint32_t h, enum lookup_result *r,
-    struct dir_user **out)
+    struct dir_user **out, enum recipient_kind *kind)
 {
 	struct shard *sh = &c->shards[h % SHARDS];
 	struct entry *stale = NULL;
@@ -133,6 +135,7 @@ cache_get(struct cache *c, const char *key, uint32_t h, enum lookup_result *r,
 		lru_push(sh, e);
 		*r = e->result;
 		*out = e->user ? dir_user_ref(e->user) : NULL;
+		*kind = e->kind;
 		hit = true;
 	}
 	pthread_mutex_unlock(&sh->lock);
@@ -142,7 +145,7 @@ cache_get(struct cache *c, const char *key, uint32_t h, enum lookup_result *r,
 
 static void
 cache_put(struct cache *c, const char *key, uint32_t h, enum lookup_result r,
-    struct dir_user *user)
+    struct dir_user *user, enum recipient_kind kind)
 {
 	int ttl = r == LOOKUP_FOUND ? c->ttl : c->negative_ttl;
 	struct shard *sh = &c->shards[h % SHARDS];
@@ -155,6 +158,7 @@ cache_put(struct cache *c, const char *key, uint32_t h, enum lookup_result r,
 	e->hash = h;
 	e->result = r;
 	e->user = user ? dir_user_ref(user) : NULL;
+	e->kind = kind;
 	e->expires = now_seconds() + ttl;
 	pthread_mutex_lock(&sh->lock);
 	if ((old = shard_find(sh, key, h)) != NULL)
@@ -170,31 +174,56 @@ cache_put(struct cache *c, const char *key, uint32_t h, enum lookup_result r,
 	entry_free(evicted);
 }
 
+/* One cached question: a user lookup (out != NULL) or a recipient lookup
+ * (kind != NULL). Recipient keys live in their own namespace. */
+static enum lookup_result
+cached(struct cache *c, const char *name, bool recipient, struct dir_user **out,
+    enum recipient_kind *kind, char *why, size_t whylen)
+{
+	char key[512], text[520];
+	enum recipient_kind k = RECIPIENT_PERSON;
+	struct dir_user *u = NULL;
+	enum lookup_result r;
+
+	snprintf(text, sizeof(text), "%s%s", recipient ? "\001" : "", name);
+	uint32_t h = hash_login(text, key, sizeof(key));
+	bool cacheable = strlen(text) < sizeof(key);
+
+	if (cacheable && cache_get(c, key, h, &r, &u, &k)) {
+		directory_count(COUNT_CACHE_HIT);
+	} else {
+		directory_count(COUNT_CACHE_MISS);
+		r = recipient ? c->inner->ops->lookup_recipient(c->inner->state, name, &k, why, whylen)
+		    : c->inner->ops->lookup_user(c->inner->state, name, &u, why, whylen);
+		switch (r) {
+		case LOOKUP_FOUND:
+		case LOOKUP_NOTFOUND:
+			if (cacheable)
+				cache_put(c, key, h, r, u, k);
+			break;
+		case LOOKUP_TEMPFAIL:
+			break;          /* never cached: the next try may succeed */
+		}
+	}
+	if (out != NULL)
+		*out = u;
+	if (kind != NULL)
+		*kind = k;
+	return r;
+}
+
 static enum lookup_result
 cache_lookup_user(void *state, const char *login, struct dir_user **out, char *why,
     size_t whylen)
 {
-	struct cache *c = state;
-	char key[512];
-	uint32_t h = hash_login(login, key, sizeof(key));
-	enum lookup_result r;
+	return cached(state, login, false, out, NULL, why, whylen);
+}
 
-	if (strlen(login) < sizeof(key) && cache_get(c, key, h, &r, out)) {
-		directory_count(COUNT_CACHE_HIT);
-		return r;
-	}
-	directory_count(COUNT_CACHE_MISS);
-	r = c->inner->ops->lookup_user(c->inner->state, login, out, why, whylen);
-	switch (r) {
-	case LOOKUP_FOUND:
-	case LOOKUP_NOTFOUND:
-		if (strlen(login) < sizeof(key))
-			cache_put(c, key, h, r, r == LOOKUP_FOUND ? *out : NULL);
-		break;
-	case LOOKUP_TEMPFAIL:
-		break;          /* never cached: the next try may succeed */
-	}
-	return r;
+static enum lookup_result
+cache_lookup_recipient(void *state, const char *address, enum recipient_kind *kind, char *why,
+    size_t whylen)
+{
+	return cached(state, address, true, NULL, kind, why, whylen);
 }
 
 static void
@@ -212,7 +241,8 @@ cache_free(void *state)
 	free(c);
 }
 
-static const struct directory_ops cache_ops = { "cache", cache_lookup_user, cache_free };
+static const struct directory_ops cache_ops = { "cache", cache_lookup_user,
+	cache_lookup_recipient, cache_free };
 
 struct directory *
 directory_cache_wrap(struct directory *inner, int ttl, int negative_ttl, int max_entries)

@@ -22,6 +22,7 @@
 
 struct file_dir {
 	struct strmap *index;      /* login, names, addresses -> user number + 1 */
+	struct strmap *groups;     /* group addresses -> how many groups use them */
 	struct dir_user **users;
 	size_t nusers;
 };
@@ -199,6 +200,9 @@ add_group_address(struct loader *l, config_setting_t *s, const char *v, void *ar
 	}
 	g->addrs = xrealloc(g->addrs, (g->n + 1) * sizeof(*g->addrs));
 	g->addrs[g->n++] = xstrdup(key);
+	unsigned seen = 0;
+	strmap_get(l->fd->groups, key, strlen(key), &seen);
+	strmap_put(l->fd->groups, key, strlen(key), seen ? 2 : 1);   /* 2: several groups */
 }
 
 static void
@@ -281,6 +285,25 @@ file_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	return LOOKUP_FOUND;
 }
 
+static enum lookup_result
+file_lookup_recipient(void *state, const char *address, enum recipient_kind *kind, char *why,
+    size_t whylen)
+{
+	const struct file_dir *fd = state;
+	unsigned groups = 0;
+	bool person = strchr(address, '@') != NULL &&
+	    strmap_get(fd->index, address, strlen(address), NULL);
+	bool group = strmap_get(fd->groups, address, strlen(address), &groups);
+
+	(void)why;
+	(void)whylen;
+	if (!person && !group)
+		return LOOKUP_NOTFOUND;
+	*kind = (person && group) || groups > 1 ? RECIPIENT_AMBIGUOUS :
+	    person ? RECIPIENT_PERSON : RECIPIENT_GROUP;
+	return LOOKUP_FOUND;
+}
+
 static void
 file_free(void *state)
 {
@@ -290,10 +313,12 @@ file_free(void *state)
 		dir_user_unref(fd->users[i]);
 	free(fd->users);
 	strmap_free(fd->index);
+	strmap_free(fd->groups);
 	free(fd);
 }
 
-static const struct directory_ops file_ops = { "file", file_lookup_user, file_free };
+static const struct directory_ops file_ops = { "file", file_lookup_user, file_lookup_recipient,
+	file_free };
 
 static void
 check_top_level(struct loader *l, config_t *cfg)
@@ -319,6 +344,7 @@ directory_file_open(const char *path, struct errlist *errs)
 	config_t cfg;
 
 	fd->index = strmap_new();
+	fd->groups = strmap_new();
 	config_init(&cfg);
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "address.h"
@@ -370,7 +371,45 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	return r;
 }
 
-static const struct directory_ops ldap_ops = { "ldap", ldap_lookup_user, ldap_dir_free };
+static void
+collect_kind(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	static const char *const group_classes[] = { "groupOfNames", "groupOfUniqueNames",
+		"groupOfURLs", NULL };
+	struct berval **vals = ldap_get_values_len(ld, e, "objectClass");
+	bool *group = arg;
+
+	for (size_t i = 0; vals && vals[i]; i++)
+		for (size_t k = 0; group_classes[k]; k++)
+			if (vals[i]->bv_len == strlen(group_classes[k]) &&
+			    strncasecmp(vals[i]->bv_val, group_classes[k], vals[i]->bv_len) == 0)
+				*group = true;
+	ldap_value_free_len(vals);
+}
+
+static enum lookup_result
+ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kind, char *why,
+    size_t whylen)
+{
+	struct ldap_dir *d = state;
+	char *attrs[] = { "objectClass", NULL };
+	char *filter = filter_expand(d->cfg.recipient_filter, 's', address);
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
+	bool group = false;
+	int entries = 0;
+	enum lookup_result r = LOOKUP_NOTFOUND;
+
+	if (filter != NULL)
+		r = ldap_conn_search(d->conn, &s, collect_kind, &group, &entries, why, whylen);
+	if (r == LOOKUP_TEMPFAIL)
+		directory_count(COUNT_FAILURE);
+	*kind = entries > 1 ? RECIPIENT_AMBIGUOUS : group ? RECIPIENT_GROUP : RECIPIENT_PERSON;
+	free(filter);
+	return r;
+}
+
+static const struct directory_ops ldap_ops = { "ldap", ldap_lookup_user, ldap_lookup_recipient,
+	ldap_dir_free };
 
 struct directory *
 directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errlist *errs)

@@ -90,7 +90,10 @@ void
 policy_note_auth(const struct policy *p, const char *auth, struct relay_state *rs,
     const struct trace *t)
 {
-	if (auth == NULL || *auth == '\0' || rs->allowed)
+	if (auth == NULL || *auth == '\0')
+		return;
+	rs->authenticated = true;
+	if (rs->allowed)
 		return;
 	if (p->relay.authenticated == RELAY_AUTH_ALLOW) {
 		rs->allowed = true;
@@ -325,8 +328,8 @@ judged_destination(const struct policy *p, const struct address *a, bool *hidden
 	return a->route_domain;
 }
 
-void
-policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
+static void
+decide_relay(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct address *rcpt, struct decision *d,
     const struct trace *t)
 {
@@ -361,6 +364,77 @@ policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
 		return;
 	}
 	refuse_relay(p, d, "relay denied", dest);
+}
+
+bool
+policy_needs_recipient(const struct policy *p, const struct address *rcpt)
+{
+	const struct recipient_policy *r = &p->recipients;
+
+	return (r->verify_local || r->deny_groups != DENY_GROUPS_NONE || r->deny_ambiguous) &&
+	    rcpt->kind == ADDRESS_OK && rcpt->route == ROUTE_NONE && rcpt->domain[0] != '\0' &&
+	    policy_is_local_domain(p, rcpt->domain);
+}
+
+static bool
+groups_denied(const struct policy *p, const struct relay_state *rs)
+{
+	switch (p->recipients.deny_groups) {
+	case DENY_GROUPS_NONE:
+		return false;
+	case DENY_GROUPS_EXTERNAL:
+		return !rs->internal && !rs->authenticated;
+	case DENY_GROUPS_ALL:
+		return true;
+	}
+	return true;
+}
+
+/* One directory answer judges verify_local, deny_groups and deny_ambiguous. */
+static void
+decide_recipient(const struct policy *p, const struct relay_state *rs,
+    const struct recipient_facts *rf, struct decision *d, const struct trace *t)
+{
+	const struct recipient_policy *r = &p->recipients;
+
+	switch (rf->lookup) {
+	case LOOKUP_TEMPFAIL:
+		trace_printf(t, "recipient: directory unavailable (%s)", rf->why);
+		if (p->on_failure == ON_FAILURE_ACCEPT) {
+			d->rule = "directory";
+			d->reason = "directory unavailable, accepted by directory.on_failure";
+			return;
+		}
+		refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
+		snprintf(d->detail, sizeof(d->detail), "%s", rf->why);
+		return;
+	case LOOKUP_NOTFOUND:
+		trace_printf(t, "recipient: not in the directory");
+		if (r->verify_local)
+			refuse(d, DECISION_REJECT, "verify_local", "no such user",
+			    &r->verify_local_reply);
+		return;
+	case LOOKUP_FOUND:
+		break;
+	}
+	trace_printf(t, "recipient: the directory knows it as %s", rf->kind == RECIPIENT_GROUP ?
+	    "a group" : rf->kind == RECIPIENT_AMBIGUOUS ? "several entries" : "a person");
+	if (rf->kind == RECIPIENT_AMBIGUOUS && r->deny_ambiguous)
+		refuse(d, DECISION_REJECT, "deny_ambiguous", "recipient is ambiguous",
+		    &r->deny_ambiguous_reply);
+	else if (rf->kind == RECIPIENT_GROUP && groups_denied(p, rs))
+		refuse(d, DECISION_REJECT, "deny_groups", "mail to groups is not accepted",
+		    &r->deny_groups_reply);
+}
+
+void
+policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct address *rcpt,
+    const struct recipient_facts *rf, struct decision *d, const struct trace *t)
+{
+	decide_relay(p, c, rs, rcpt, d, t);
+	if (d->action == DECISION_CONTINUE && rf != NULL && rf->asked)
+		decide_recipient(p, rs, rf, d, t);
 }
 
 void

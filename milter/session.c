@@ -146,8 +146,18 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 {
 	struct address a;
 
+	struct recipient_facts rf = { false, LOOKUP_NOTFOUND, RECIPIENT_PERSON, "" };
+	char key[ADDRESS_TEXT_MAX], why[256] = "";
+
 	address_parse(rcpt, &a);
-	policy_decide_rcpt(s->policy, &s->client, &s->relay, &a, d, t);
+	if (policy_needs_recipient(s->policy, &a) && address_key(&a, '\0', key, sizeof(key))) {
+		rf.asked = true;
+		rf.lookup = directory_lookup_recipient(s->policy->directory, key, &rf.kind, why,
+		    sizeof(why));
+		rf.why = why;
+		trace_printf(t, "directory: recipient %s: %s", key, lookup_result_name(rf.lookup));
+	}
+	policy_decide_rcpt(s->policy, &s->client, &s->relay, &a, &rf, d, t);
 	policy_finish(s->policy, &s->errors, d, t);
 	note_would_reject(s, d);
 }

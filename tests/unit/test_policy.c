@@ -118,7 +118,72 @@ static const char std_directory[] =
     "    members = [ \"jdoe\", \"Alice Smith\" ]; }\n"
     ");\n";
 
+/* Recipient controls: support@ is a group, john.doe@ is both a person and
+ * a group (ambiguous), nobody@ is unknown. */
+static const char rcpt_directory[] =
+    "users = ( { login = \"jdoe\"; addresses = [ \"john.doe@acme.com\" ]; } );\n"
+    "groups = ( { name = \"Support\"; addresses = [ \"support@acme.com\" ]; members = [ ]; },\n"
+    "  { name = \"Dup\"; addresses = [ \"john.doe@acme.com\" ]; members = [ ]; } );\n";
+
+#define RCPT_DIR .dir = rcpt_directory
+#define NOUSER_REPLY "550 5.1.1 No such user here"
+#define GROUPS_REPLY "550 5.7.1 Mail to groups is not accepted."
+#define AMBIG_REPLY "550 5.1.4 Recipient address is ambiguous."
+
 static const struct row rows[] = {
+	/* ---- §3 local recipients: verify_local, deny_groups, deny_ambiguous ---- */
+	{ "verify_local: unknown local recipient refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; };", .rcpt = "<nobody@acme.com>",
+	    .act = DECISION_REJECT, .rule = "verify_local", .reason = "no such user",
+	    .reply = NOUSER_REPLY },
+	{ "verify_local: a person passes", CLOSED, .dir = std_directory,
+	    .extra = "recipients = { verify_local = true; };", .rcpt = "<JD@acme.com>",
+	    PASS(R_LOCAL) },
+	{ "verify_local: a group passes", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; };", .rcpt = "<support@acme.com>",
+	    PASS(R_LOCAL) },
+	{ "verify_local off: unknown passes", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_groups = \"all\"; };", .rcpt = "<nobody@acme.com>",
+	    PASS(R_LOCAL) },
+	{ "verify_local: authenticated sender, unknown local recipient refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; };", .auth = "jdoe",
+	    .from = "<john.doe@acme.com>", .rcpt = "<nobody@acme.com>", .act = DECISION_REJECT,
+	    .rule = "verify_local", .reply = NOUSER_REPLY },
+	{ "verify_local: external recipients are not looked up", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; };", .auth = "jdoe",
+	    .from = "<john.doe@acme.com>", .rcpt = EXT, PASS(R_AUTH) },
+	{ "deny_groups all: group refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_groups = \"all\"; };", .rcpt = "<Support@ACME.com>",
+	    .act = DECISION_REJECT, .rule = "deny_groups",
+	    .reason = "mail to groups is not accepted", .reply = GROUPS_REPLY },
+	{ "deny_groups all: authenticated still refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_groups = \"all\"; };", .auth = "jdoe",
+	    .from = "<john.doe@acme.com>", .rcpt = "<support@acme.com>", .act = DECISION_REJECT,
+	    .rule = "deny_groups", .reply = GROUPS_REPLY },
+	{ "deny_groups external: external client refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_groups = \"external\"; };", .rcpt = "<support@acme.com>",
+	    .act = DECISION_REJECT, .rule = "deny_groups", .reply = GROUPS_REPLY },
+	{ "deny_groups external: authenticated client passes", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_groups = \"external\"; };", .auth = "jdoe",
+	    .from = "<john.doe@acme.com>", .rcpt = "<support@acme.com>", PASS(R_AUTH) },
+	{ "deny_groups external: internal client passes", CLOSED, RCPT_DIR, .ip = "10.1.2.3",
+	    .extra = "recipients = { deny_groups = \"external\"; };", .rcpt = "<support@acme.com>",
+	    PASS(R_INTERNAL) },
+	{ "deny_groups none: group passes", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; deny_groups = \"none\"; };",
+	    .rcpt = "<support@acme.com>", PASS(R_LOCAL) },
+	{ "deny_ambiguous: person and group on one address refused", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { deny_ambiguous = true; };", .rcpt = "<john.doe@acme.com>",
+	    .act = DECISION_REJECT, .rule = "deny_ambiguous", .reason = "recipient is ambiguous",
+	    .reply = AMBIG_REPLY },
+	{ "deny_ambiguous off: ambiguous passes", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; };", .rcpt = "<john.doe@acme.com>",
+	    PASS(R_LOCAL) },
+	{ "custom verify_local reply", CLOSED, RCPT_DIR,
+	    .extra = "recipients = { verify_local = true; verify_local_reply = "
+		     "\"550 5.1.1 <%s> unknown here\"; };", .rcpt = "<nobody@acme.com>",
+	    .act = DECISION_REJECT, .rule = "verify_local", .reply = "550 5.1.1 <%s> unknown here" },
+
 	/* ---- §2 steps 1-2: classification x enforcement mode ---- */
 	{ "external mode, external client: refused", CLOSED, .rcpt = EXT, RELAY_REJECT(R_DENIED),
 	    .log = "NOQUEUE: decision=reject stage=rcpt rule=relay client=unknown[203.0.113.5] "
