@@ -19,6 +19,7 @@ struct config_ctx {
 	struct errlist *errs;
 	const char *path;        /* policy file, for errors without a setting */
 	const char *dir;         /* its directory, for relative paths */
+	const char *profile;     /* daemon_name while reading a profile, else NULL */
 };
 
 /* The entry for a dotted path ("relay.enforce"), or NULL if unknown. */
@@ -29,6 +30,8 @@ bool config_key_is_section(const struct config_key *k);
 void config_key_apply(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx);
 /* Sets every default; allocates the empty sets. */
 void config_keys_defaults(struct policy *p);
+/* Frees connection.dnsbl's zones. */
+void dnsbl_zones_free(struct connection_policy *cp);
 /* The closest known key to a misspelt path, or NULL. */
 const char *config_key_suggest(const char *path);
 

@@ -32,12 +32,55 @@ enum null_sender { NULL_SENDER_ALLOW, NULL_SENDER_REJECT };
 enum on_failure { ON_FAILURE_TEMPFAIL, ON_FAILURE_ACCEPT };
 enum directory_backend { BACKEND_FILE, BACKEND_LDAP };
 enum deny_groups { DENY_GROUPS_NONE, DENY_GROUPS_EXTERNAL, DENY_GROUPS_ALL };
+enum dnsbl_action { DNSBL_LOG, DNSBL_TAG, DNSBL_REJECT };
+
+struct dns;
+
+/* One connection.dnsbl entry. */
+struct dnsbl_zone {
+	char *zone;                    /* normalised, no trailing dot */
+	enum dnsbl_action action;
+	struct reply reply;            /* 550 5.7.1 Mail from %a refused: listed at %z */
+};
+
+/* DESIGN §1/§3 connection controls (CONNECT, verify_hostname at MAIL). */
+struct connection_policy {
+	struct host_set *allow_hosts;
+	struct host_set *deny_hosts;
+	struct reply reply;            /* 554 5.7.1 Connection refused for policy reasons. */
+	bool verify_hostname;
+	struct reply verify_hostname_reply;  /* 550 5.7.25 ... */
+	int max_sessions;              /* 0 = unlimited */
+	struct reply max_sessions_reply;     /* 421 4.7.0 Too many sessions ... */
+	struct dnsbl_zone *dnsbl;
+	size_t ndnsbl;
+	struct strlist dnswl;          /* zones, normalised */
+};
+
+/* DESIGN §1/§3 sender controls at MAIL (and the size at end of message). */
+struct sender_policy {
+	struct addr_set *allow;
+	struct addr_set *deny;
+	struct reply reply;            /* 554 5.7.1 Mail from <%s> rejected ... */
+	bool verify_domain;
+	int verify_domain_timeout;     /* seconds */
+	struct reply verify_domain_reply;    /* 550 5.1.8 Sender domain does not exist. */
+	bool strict_syntax;
+	struct reply strict_syntax_reply;    /* 501 5.1.7 ... angle brackets. */
+	int max_message_size;          /* bytes; 0 = unlimited */
+	struct reply max_message_size_reply; /* 552 5.3.4 ... */
+};
 
 /* Directory-backed checks of local recipients (DESIGN §3). */
 struct recipient_policy {
 	bool verify_local;
 	enum deny_groups deny_groups;
 	bool deny_ambiguous;
+	struct addr_set *allow;
+	struct addr_set *deny;
+	struct reply reply;                 /* 550 5.7.1 Recipient rejected for policy reasons. */
+	int max;                            /* accepted recipients per message; 0 = unlimited */
+	struct reply max_reply;             /* 452 4.5.3 Too many recipients (4xx or 5xx) */
 	struct reply verify_local_reply;    /* 550 5.1.1 No such user here */
 	struct reply deny_groups_reply;     /* 550 5.7.1 Mail to groups is not accepted. */
 	struct reply deny_ambiguous_reply;  /* 550 5.1.4 Recipient address is ambiguous. */
@@ -87,6 +130,22 @@ struct policy {
 	struct relay_policy relay;
 	struct verify_sender_policy verify_sender;
 	struct recipient_policy recipients;
+	struct connection_policy connection;
+	struct sender_policy sender;
+	bool protect_local_senders;
+	struct addr_set *protect_except;
+	struct reply protect_reply;         /* 550 5.7.1 ... authentication required */
+	struct strlist dns_servers;         /* "host[:port]"; empty: /etc/resolv.conf */
+	int dns_timeout;                    /* seconds */
+	struct reply dns_reply;             /* 451 4.4.3 for every DNS failure */
+	struct dns *dns;                    /* owned by the base policy */
+	/* Per-listener profiles: complete policies keyed by {daemon_name}.
+	 * A profile shares the base's directory and resolver (base != NULL). */
+	struct strmap *profile_index;       /* daemon_name -> index + 1 */
+	struct policy **profiles;
+	size_t nprofiles;
+	char *daemon_name;                  /* a profile's own key; NULL in the base */
+	const struct policy *base;          /* NULL in the base */
 	int error_limit;                    /* 0 = unlimited */
 	struct reply error_limit_reply;
 	enum directory_backend backend;
@@ -101,6 +160,8 @@ struct policy {
 };
 
 void policy_free(struct policy *p);
+/* The profile for daemon_name, or p itself when none matches (or NULL). */
+const struct policy *policy_for_daemon(const struct policy *p, const char *daemon_name);
 /* True if domain (lower-case, no trailing dot) is one of local_domains. */
 bool policy_is_local_domain(const struct policy *p, const char *domain);
 
@@ -143,6 +204,7 @@ struct decision {
 	const char *rule;                /* "relay", "verify_sender", "directory", ... */
 	const char *reason;              /* static, in a Domino admin's words */
 	const struct reply *reply;       /* points into the policy; NULL on CONTINUE */
+	const char *zone;                /* %z of the reply (DNSBL zone), or NULL */
 	char detail[512];                /* extra words for the log line, may be "" */
 };
 
@@ -151,6 +213,14 @@ struct trace {
 	void (*emit)(void *ctx, const char *line);
 	void *ctx;
 };
+
+/* A fresh CONTINUE decision. */
+void decision_init(struct decision *d);
+/* Turns d into a refusal with the policy's reply. */
+void decision_refuse(struct decision *d, enum decision_action action, const char *rule,
+    const char *reason, const struct reply *reply);
+/* REJECT or TEMPFAIL, as the reply's own code says (recipients.max). */
+enum decision_action decision_action_of(const struct reply *r);
 
 /* Formats one step for explain; does nothing when t is NULL. */
 void trace_printf(const struct trace *t, const char *fmt, ...) RW_PRINTF(2, 3);
@@ -168,6 +238,7 @@ void policy_decide_mail(const struct policy *p, const struct client_facts *c,
     const struct sender_facts *s, struct decision *d, const struct trace *t);
 /* The directory's word on a local recipient, when the policy asked. */
 struct recipient_facts {
+	unsigned accepted;               /* recipients accepted so far in this message */
 	bool asked;
 	enum lookup_result lookup;
 	enum recipient_kind kind;        /* when lookup == LOOKUP_FOUND */

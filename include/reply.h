@@ -18,6 +18,8 @@
 enum reply_class {
 	REPLY_REJECT,     /* 5xx */
 	REPLY_TEMPFAIL,   /* 4xx */
+	REPLY_EITHER,     /* 4xx or 5xx: the code chooses (recipients.max); parsed
+	                     replies carry the class their code gave */
 };
 
 struct reply {

@@ -14,6 +14,7 @@
 #define RW_SESSION_H
 
 #include "address.h"
+#include "controls.h"
 #include "policy.h"
 
 struct message {
@@ -26,13 +27,20 @@ struct message {
 	struct dir_user *user;          /* when lookup == LOOKUP_FOUND; released at reset */
 	char lookup_why[256];
 	unsigned nfrom, nsender;
+	unsigned accepted;              /* recipients continued so far */
+	unsigned long long size;        /* header and body bytes counted so far */
 	char *from_header;              /* first From: value, NULL if none */
 	char *sender_header;            /* first Sender: value, NULL if none */
 };
 
 struct session {
-	const struct policy *policy;
+	const struct policy *snapshot;  /* as acquired (the base policy) */
+	const struct policy *policy;    /* the profile for {daemon_name}, or the base */
 	struct client_facts client;
+	bool hostname_checked;          /* verify_hostname asked the DNS once */
+	enum dns_answer hostname;
+	char hostname_why[256];
+	char dnsbl_tags[256];           /* "tag" zones listing the client */
 	struct relay_state relay;
 	char auth[256];                 /* {auth_authen}; "" when not authenticated */
 	unsigned errors;                /* refusals so far, for error_limit */
@@ -43,22 +51,33 @@ struct session *session_new(const struct policy *p);
 void session_free(struct session *s);
 
 /* hostname as xxfi_connect gives it ("unknown" and "[a.b.c.d]" mean no
- * verified name); ip may be NULL; daemon_name may be NULL. */
+ * verified name); ip may be NULL; daemon_name may be NULL (it picks the
+ * profile); sessions counts live sessions including this one. Judges the
+ * connection controls and the DNS lists (DESIGN §3 CONNECT). */
 void session_connect(struct session *s, const char *hostname, const char *ip,
-    const char *daemon_name, const struct trace *t);
+    const char *daemon_name, unsigned sessions, struct decision *d, const struct trace *t);
 /* qid may be NULL; keeps the last one seen. */
 void session_set_qid(struct session *s, const char *qid);
-/* auth may be NULL or "" (keeps an earlier login). Starts a new message. */
-void session_mail(struct session *s, const char *auth, const char *from, struct decision *d,
-    const struct trace *t);
+/* auth may be NULL or "" (keeps an earlier login); args are the ESMTP
+ * parameters after the address (NULL-terminated, may be NULL). Starts a
+ * new message. */
+void session_mail(struct session *s, const char *auth, const char *from,
+    const char *const *args, struct decision *d, const struct trace *t);
 void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
     const struct trace *t);
 /* Records one header (only From: and Sender: are kept). */
 void session_header(struct session *s, const char *name, const char *value);
 /* End of headers: verify the originator header (DESIGN §4). */
 void session_eoh(struct session *s, struct decision *d, const struct trace *t);
+/* Counts a body chunk towards the message size. */
+void session_body(struct session *s, size_t len);
+/* End of message: the counted size against max_message_size. */
+void session_eom(struct session *s, struct decision *d, const struct trace *t);
 void session_message_reset(struct session *s);
 
+/* The text of d's reply as the client sees it (%s, %a, %z expanded). */
+void session_reply_text(const struct session *s, const struct decision *d, char *buf,
+    size_t len);
 /* Logs (and returns in buf, if non-NULL) the one key=value line for d. */
 void session_log_decision(struct session *s, const char *stage, const char *rcpt,
     const struct decision *d, char *buf, size_t len);

@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,9 @@
 #include "log.h"
 #include "session.h"
 #include "snapshot.h"
+
+/* Live connections, for connection.max_sessions. */
+static atomic_uint live_sessions;
 
 /* libmilter treats '%' in reply text as a format character. */
 static void
@@ -40,16 +44,7 @@ respond(SMFICTX *ctx, struct session *s, const struct decision *d)
 
 	if (d->action == DECISION_CONTINUE)
 		return SMFIS_CONTINUE;
-	char sender[ADDRESS_TEXT_MAX];
-	const char *from = s->msg.from_text;
-	size_t flen = strlen(from);
-
-	/* %s is the bare address: a reply writes its own angle brackets. */
-	if (flen >= 2 && from[0] == '<' && from[flen - 1] == '>')
-		snprintf(sender, sizeof(sender), "%.*s", (int)(flen - 2), from + 1);
-	else
-		snprintf(sender, sizeof(sender), "%s", from);
-	reply_expand(d->reply, sender, s->client.addr, "", expanded, sizeof(expanded));
+	session_reply_text(s, d, expanded, sizeof(expanded));
 	double_percent(expanded, text, sizeof(text));
 	if (smfi_setreply(ctx, (char *)d->reply->code, (char *)d->reply->xcode, text) != MI_SUCCESS)
 		log_err("%s: smfi_setreply refused \"%s %s %s\"; the MTA sends its default text",
@@ -84,14 +79,15 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char ip[64];
 	struct session *s = session_new(snapshot_acquire());
+	struct decision d;
+	unsigned live = atomic_fetch_add(&live_sessions, 1) + 1;
 
 	smfi_setpriv(ctx, s);
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
-	    smfi_getsymval(ctx, "{daemon_name}"), NULL);
-	log_debug("NOQUEUE: connect client=%s[%s] relay=%s (%s)",
-	    s->client.name[0] ? s->client.name : "unknown", s->client.addr,
-	    s->relay.allowed ? "allowed" : "checked", s->relay.why);
-	return SMFIS_CONTINUE;
+	    smfi_getsymval(ctx, "{daemon_name}"), live, &d, NULL);
+	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
+		session_log_decision(s, "connect", NULL, &d, NULL, 0);
+	return respond(ctx, s, &d);
 }
 
 static sfsistat
@@ -102,7 +98,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return internal_error(ctx, "MAIL");
-	session_mail(s, smfi_getsymval(ctx, "{auth_authen}"), argv[0] ? argv[0] : "", &d, NULL);
+	session_mail(s, smfi_getsymval(ctx, "{auth_authen}"), argv[0] ? argv[0] : "",
+	    argv[0] ? (const char *const *)argv + 1 : NULL, &d, NULL);
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
 	session_log_decision(s, "mail", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
@@ -150,14 +147,50 @@ cb_eoh(SMFICTX *ctx)
 }
 
 static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	(void)chunk;
+	if (s == NULL)
+		return internal_error(ctx, "body");
+	session_body(s, len);
+	return SMFIS_CONTINUE;
+}
+
+/* Marks a message from a client listed in a "tag" DNS blacklist. */
+static void
+add_dnsbl_header(SMFICTX *ctx, const struct session *s)
+{
+	char value[400];
+
+	if (s->dnsbl_tags[0] == '\0')
+		return;
+	snprintf(value, sizeof(value), "%s listed at %s", s->client.addr, s->dnsbl_tags);
+	if (smfi_addheader(ctx, "X-Relaywarden-DNSBL", value) != MI_SUCCESS)
+		log_err("%s: could not add the X-Relaywarden-DNSBL header", s->msg.qid);
+}
+
+static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct session *s = smfi_getpriv(ctx);
+	struct decision d;
 	char value[160];
 
 	if (s == NULL)
 		return internal_error(ctx, "end of message");
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	session_eom(s, &d, NULL);
+	if (d.action != DECISION_CONTINUE || d.would_reject) {
+		session_log_decision(s, "message", NULL, &d, NULL, 0);
+		if (d.action != DECISION_CONTINUE) {
+			sfsistat r = respond(ctx, s, &d);
+			session_message_reset(s);
+			return r;
+		}
+	}
+	add_dnsbl_header(ctx, s);
 	if (s->msg.would_reject[0] != '\0') {
 		snprintf(value, sizeof(value), "would-reject rule=%s", s->msg.would_reject);
 		if (smfi_addheader(ctx, "X-Relaywarden", value) != MI_SUCCESS)
@@ -185,7 +218,8 @@ cb_close(SMFICTX *ctx)
 	if (s == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
-	snapshot_release(s->policy);
+	atomic_fetch_sub(&live_sessions, 1);
+	snapshot_release(s->snapshot);
 	session_free(s);
 	return SMFIS_CONTINUE;
 }
@@ -199,6 +233,7 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_envrcpt = cb_envrcpt,
 	.xxfi_header = cb_header,
 	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,

@@ -17,8 +17,31 @@
 #include "config_keys.h"
 #include "directory_cache.h"
 #include "directory_file.h"
+#include "dns.h"
 #include "strmap.h"
 #include "xalloc.h"
+
+/* Process-wide settings: one value for every listener. */
+static const char *const not_in_profiles[] = {
+	"milter", "log_level", "config_update_interval", "directory", "dns", "profiles", NULL
+};
+
+/* In a profile's top level: skips daemon_name, refuses process-wide keys.
+ * Returns true if the setting is handled (and must not be applied). */
+static bool
+profile_special(const char *name, config_setting_t *s, struct config_ctx *ctx)
+{
+	if (strcmp(name, "daemon_name") == 0)
+		return true;
+	for (size_t i = 0; not_in_profiles[i] != NULL; i++) {
+		if (strcmp(name, not_in_profiles[i]) == 0) {
+			config_error(ctx, s, name, "cannot be set in a profile (profile \"%s\"): it "
+			    "applies to the whole process", ctx->profile);
+			return true;
+		}
+	}
+	return false;
+}
 
 static void
 walk(config_setting_t *group, const char *prefix, struct config_ctx *ctx)
@@ -31,6 +54,8 @@ walk(config_setting_t *group, const char *prefix, struct config_ctx *ctx)
 		char path[256];
 
 		if (name == NULL)
+			continue;
+		if (ctx->profile != NULL && prefix == NULL && profile_special(name, s, ctx))
 			continue;
 		snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
 		    name);
@@ -89,6 +114,63 @@ check_relay(struct config_ctx *ctx)
 		    "deny_from_hosts = [ \"*\" ] to close it");
 }
 
+/* A profile is a whole policy: the base file, then the profile's own
+ * settings on top. It borrows the base's directory and resolver. */
+static struct policy *
+load_profile(config_t *cfg, config_setting_t *g, const char *name, struct config_ctx *base)
+{
+	struct policy *pp = xcalloc(1, sizeof(*pp));
+	struct config_ctx ctx = { pp, base->errs, base->path, base->dir, NULL };
+
+	pp->path = xstrdup(base->policy->path);
+	config_keys_defaults(pp);
+	walk(config_root_setting(cfg), NULL, &ctx);
+	ctx.profile = name;
+	walk(g, NULL, &ctx);
+	check_relay(&ctx);
+	pp->daemon_name = xstrdup(name);
+	pp->base = base->policy;
+	return pp;
+}
+
+static void
+load_profiles(config_t *cfg, struct config_ctx *ctx)
+{
+	config_setting_t *list = config_lookup(cfg, "profiles");
+	struct policy *p = ctx->policy;
+	const char *name;
+
+	p->profile_index = strmap_new();
+	if (list == NULL || config_setting_type(list) != CONFIG_TYPE_LIST)
+		return;
+	p->profiles = xcalloc((size_t)config_setting_length(list) + 1, sizeof(*p->profiles));
+	for (int i = 0; i < config_setting_length(list); i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP ||
+		    !config_setting_lookup_string(g, "daemon_name", &name) || *name == '\0') {
+			config_error(ctx, g, "profiles", "entry %d needs daemon_name = \"...\" (the "
+			    "MTA's {daemon_name} macro)", i + 1);
+			continue;
+		}
+		if (!strmap_put(p->profile_index, name, strlen(name), (unsigned)p->nprofiles + 1)) {
+			config_error(ctx, g, "profiles", "daemon_name \"%s\" is used twice", name);
+			continue;
+		}
+		p->profiles[p->nprofiles++] = load_profile(cfg, g, name, ctx);
+	}
+}
+
+const struct policy *
+policy_for_daemon(const struct policy *p, const char *daemon_name)
+{
+	unsigned idx;
+
+	if (daemon_name == NULL || p->profile_index == NULL ||
+	    !strmap_get(p->profile_index, daemon_name, strlen(daemon_name), &idx))
+		return p;
+	return p->profiles[idx - 1];
+}
+
 static void
 open_directory(struct config_ctx *ctx)
 {
@@ -116,7 +198,7 @@ config_load(const char *path, struct errlist *errs)
 {
 	struct policy *p = xcalloc(1, sizeof(*p));
 	char *copy = xstrdup(path);
-	struct config_ctx ctx = { p, errs, path, dirname(copy) };
+	struct config_ctx ctx = { p, errs, path, dirname(copy), NULL };
 	size_t before = errs->count;
 	config_t cfg;
 
@@ -136,7 +218,15 @@ config_load(const char *path, struct errlist *errs)
 		check_milter(&cfg, &ctx);
 		check_relay(&ctx);
 		if (errs->count == before)
+			load_profiles(&cfg, &ctx);
+		if (errs->count == before)
 			open_directory(&ctx);
+		if (errs->count == before)
+			p->dns = dns_new(&p->dns_servers, p->dns_timeout, path, errs);
+		for (size_t i = 0; i < p->nprofiles; i++) {
+			p->profiles[i]->directory = p->directory;
+			p->profiles[i]->dns = p->dns;
+		}
 	}
 	config_destroy(&cfg);
 	free(copy);
@@ -165,6 +255,24 @@ policy_free(struct policy *p)
 	host_set_free(p->relay.allow_from_hosts);
 	host_set_free(p->relay.deny_from_hosts);
 	strmap_free(p->verify_sender.exempt_users);
-	directory_free(p->directory);
+	host_set_free(p->connection.allow_hosts);
+	host_set_free(p->connection.deny_hosts);
+	dnsbl_zones_free(&p->connection);
+	strlist_free(&p->connection.dnswl);
+	addr_set_free(p->sender.allow);
+	addr_set_free(p->sender.deny);
+	addr_set_free(p->recipients.allow);
+	addr_set_free(p->recipients.deny);
+	addr_set_free(p->protect_except);
+	strlist_free(&p->dns_servers);
+	for (size_t i = 0; i < p->nprofiles; i++)
+		policy_free(p->profiles[i]);
+	free(p->profiles);
+	strmap_free(p->profile_index);
+	free(p->daemon_name);
+	if (p->base == NULL) {       /* profiles borrow these */
+		directory_free(p->directory);
+		dns_free(p->dns);
+	}
 	free(p);
 }

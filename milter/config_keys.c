@@ -1,11 +1,9 @@
 /*
  * config_keys.c - every key of the policy file, in one table.
  *
- * Each row names a dotted key, its type and the field it fills. Keys that
- * this build recognises but does not enforce yet are "inert": they load
- * when left at their harmless default (false, empty, off) and are refused
- * otherwise, so an admin is never told a control is on when it is not.
- * Runs on the loading thread only.
+ * Each row names a dotted key, its type and the field it fills. A list
+ * key replaces what was there (the defaults, or the base policy's value
+ * when a profile overrides it). Runs on the loading thread only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +12,14 @@
 #include <string.h>
 
 #include "config_keys.h"
+#include "dns.h"
 #include "strmap.h"
 #include "xalloc.h"
 
 enum key_type {
 	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
-	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_REPLY, K_GROUPS,
+	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_ZONES,
+	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES,
 };
 
 struct config_key {
@@ -29,7 +29,6 @@ struct config_key {
 	const char *const *names;      /* K_ENUM: values in enum order */
 	int min, max;                  /* K_INT */
 	enum reply_class klass;        /* K_REPLY */
-	bool inert;                    /* recognised, not enforced by this build */
 };
 
 static const char *const enforce_names[] = { "external", "all", "none", NULL };
@@ -39,15 +38,14 @@ static const char *const null_names[] = { "allow", "reject", NULL };
 static const char *const failure_names[] = { "tempfail", "accept", NULL };
 static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
+static const char *const dnsbl_names[] = { "log", "tag", "reject", NULL };
 
 #define F(field) offsetof(struct policy, field)
-#define SECTION(p) { p, K_SECTION, 0, NULL, 0, 0, 0, false }
-#define KEY(p, t, field) { p, t, F(field), NULL, 0, 0, 0, false }
-#define INT(p, field, lo, hi) { p, K_INT, F(field), NULL, lo, hi, 0, false }
-#define ENUM(p, field, n) { p, K_ENUM, F(field), n, 0, 0, 0, false }
-#define REPLY(p, field, k) { p, K_REPLY, F(field), NULL, 0, 0, k, false }
-#define INERT(p, t) { p, t, 0, NULL, 0, 0, 0, true }
-#define INERT_ENUM(p, n) { p, K_ENUM, 0, n, 0, 0, 0, true }
+#define SECTION(p) { p, K_SECTION, 0, NULL, 0, 0, 0 }
+#define KEY(p, t, field) { p, t, F(field), NULL, 0, 0, 0 }
+#define INT(p, field, lo, hi) { p, K_INT, F(field), NULL, lo, hi, 0 }
+#define ENUM(p, field, n) { p, K_ENUM, F(field), n, 0, 0, 0 }
+#define REPLY(p, field, k) { p, K_REPLY, F(field), NULL, 0, 0, k }
 
 static const struct config_key keys[] = {
 	SECTION("milter"),
@@ -79,37 +77,48 @@ static const struct config_key keys[] = {
 	KEY("verify_sender.group_send_as", K_BOOL, verify_sender.group_send_as),
 	KEY("verify_sender.exempt_users", K_LOGINS, verify_sender.exempt_users),
 	REPLY("verify_sender.reply", verify_sender.reply, REPLY_REJECT),
-	INERT("protect_local_senders", K_BOOL),
-	INERT("protect_local_senders_except", K_ADDRS),
+	KEY("protect_local_senders", K_BOOL, protect_local_senders),
+	KEY("protect_local_senders_except", K_ADDRS, protect_except),
+	REPLY("protect_local_senders_reply", protect_reply, REPLY_REJECT),
 	SECTION("connection"),
-	INERT("connection.allow_hosts", K_HOSTS),
-	INERT("connection.deny_hosts", K_HOSTS),
-	INERT("connection.verify_hostname", K_BOOL),
-	INERT("connection.max_sessions", K_INT),
+	KEY("connection.allow_hosts", K_HOSTS, connection.allow_hosts),
+	KEY("connection.deny_hosts", K_HOSTS, connection.deny_hosts),
+	REPLY("connection.reply", connection.reply, REPLY_REJECT),
+	KEY("connection.verify_hostname", K_BOOL, connection.verify_hostname),
+	REPLY("connection.verify_hostname_reply", connection.verify_hostname_reply, REPLY_REJECT),
+	INT("connection.max_sessions", connection.max_sessions, 0, 1000000),
+	REPLY("connection.max_sessions_reply", connection.max_sessions_reply, REPLY_TEMPFAIL),
 	INT("connection.error_limit", error_limit, 0, 1000),
 	REPLY("connection.error_limit_reply", error_limit_reply, REPLY_TEMPFAIL),
-	INERT("connection.dnsbl", K_GROUPS),
-	INERT("connection.dnswl", K_DOMAINS),
+	KEY("connection.dnsbl", K_DNSBL, connection),
+	KEY("connection.dnswl", K_ZONES, connection.dnswl),
 	SECTION("sender"),
-	INERT("sender.allow", K_ADDRS),
-	INERT("sender.deny", K_ADDRS),
-	INERT("sender.verify_domain", K_BOOL),
-	{ "sender.verify_domain_timeout", K_INT, 0, NULL, 1, 3600, 0, true },
-	INERT("sender.strict_syntax", K_BOOL),
-	{ "sender.max_message_size", K_INT, 0, NULL, 0, 0, 0, true },
+	KEY("sender.allow", K_ADDRS, sender.allow),
+	KEY("sender.deny", K_ADDRS, sender.deny),
+	REPLY("sender.reply", sender.reply, REPLY_REJECT),
+	KEY("sender.verify_domain", K_BOOL, sender.verify_domain),
+	INT("sender.verify_domain_timeout", sender.verify_domain_timeout, 1, 3600),
+	REPLY("sender.verify_domain_reply", sender.verify_domain_reply, REPLY_REJECT),
+	KEY("sender.strict_syntax", K_BOOL, sender.strict_syntax),
+	REPLY("sender.strict_syntax_reply", sender.strict_syntax_reply, REPLY_REJECT),
+	INT("sender.max_message_size", sender.max_message_size, 0, 2147483647),
+	REPLY("sender.max_message_size_reply", sender.max_message_size_reply, REPLY_REJECT),
 	SECTION("recipients"),
-	INERT("recipients.allow", K_ADDRS),
-	INERT("recipients.deny", K_ADDRS),
+	KEY("recipients.allow", K_ADDRS, recipients.allow),
+	KEY("recipients.deny", K_ADDRS, recipients.deny),
+	REPLY("recipients.reply", recipients.reply, REPLY_REJECT),
 	KEY("recipients.verify_local", K_BOOL, recipients.verify_local),
 	ENUM("recipients.deny_groups", recipients.deny_groups, groups_names),
 	KEY("recipients.deny_ambiguous", K_BOOL, recipients.deny_ambiguous),
 	REPLY("recipients.verify_local_reply", recipients.verify_local_reply, REPLY_REJECT),
 	REPLY("recipients.deny_groups_reply", recipients.deny_groups_reply, REPLY_REJECT),
 	REPLY("recipients.deny_ambiguous_reply", recipients.deny_ambiguous_reply, REPLY_REJECT),
-	{ "recipients.max", K_INT, 0, NULL, 0, 0, 0, true },
+	INT("recipients.max", recipients.max, 0, 1000000),
+	REPLY("recipients.max_reply", recipients.max_reply, REPLY_EITHER),
 	SECTION("dns"),
-	INERT("dns.servers", K_HOSTS),
-	{ "dns.timeout", K_INT, 0, NULL, 1, 60, 0, true },
+	KEY("dns.servers", K_SERVERS, dns_servers),
+	INT("dns.timeout", dns_timeout, 1, 60),
+	REPLY("dns.reply", dns_reply, REPLY_TEMPFAIL),
 	SECTION("directory"),
 	ENUM("directory.backend", backend, backend_names),
 	KEY("directory.file", K_PATH, directory_file),
@@ -134,7 +143,7 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file),
 	INT("directory.ldap.timeout", ldap.timeout, 1, 60),
 	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64),
-	INERT("profiles", K_GROUPS),
+	KEY("profiles", K_PROFILES, profiles),
 };
 
 #define FIELD(ctx, k, type) ((type *)((char *)(ctx)->policy + (k)->offset))
@@ -175,9 +184,9 @@ type_words(enum key_type t)
 	case K_STRING: case K_PATH: case K_ENUM: case K_LOGLEVEL: case K_CHAR: case K_REPLY:
 		return "a string in double quotes";
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS: case K_STRLIST:
+	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return "a list of strings, [ \"...\", ... ]";
-	case K_GROUPS: return "a list of groups, ( { ... }, ... )";
+	case K_DNSBL: case K_PROFILES: return "a list of groups, ( { ... }, ... )";
 	case K_SECTION: return "a group, { ... }";
 	}
 	return "?";
@@ -194,9 +203,9 @@ type_fits(enum key_type t, const config_setting_t *s)
 	case K_STRING: case K_PATH: case K_ENUM: case K_LOGLEVEL: case K_CHAR: case K_REPLY:
 		return st == CONFIG_TYPE_STRING;
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS: case K_STRLIST:
+	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return is_list(s);
-	case K_GROUPS: return st == CONFIG_TYPE_LIST;
+	case K_DNSBL: case K_PROFILES: return st == CONFIG_TYPE_LIST;
 	case K_SECTION: return st == CONFIG_TYPE_GROUP;
 	}
 	return false;
@@ -268,11 +277,7 @@ apply_enum(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 
 	for (size_t i = 0; k->names[i] != NULL; i++) {
 		if (strcmp(v, k->names[i]) == 0) {
-			if (k->inert && i != 0)
-				config_error(ctx, s, k->path, "\"%s\" is not implemented in this "
-				    "version yet (only \"%s\" is)", v, k->names[0]);
-			else if (!k->inert)
-				*FIELD(ctx, k, int) = (int)i;
+			*FIELD(ctx, k, int) = (int)i;
 			return;
 		}
 		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
@@ -291,10 +296,7 @@ apply_int(const struct config_key *k, config_setting_t *s, struct config_ctx *ct
 		    k->max);
 		return;
 	}
-	if (k->inert && k->min == 0 && k->max == 0 && v != 0)
-		config_error(ctx, s, k->path, "is not implemented in this version yet (expected 0)");
-	else if (!k->inert)
-		*FIELD(ctx, k, int) = (int)v;
+	*FIELD(ctx, k, int) = (int)v;
 }
 
 static void
@@ -353,9 +355,24 @@ add_local_domain(struct policy *p, const char *v, char *err, size_t errlen)
 
 /* Adds one list element to the set behind the key; returns 0 or -1 + err. */
 static int
+add_zone(struct strlist *l, const char *v, char *err, size_t errlen)
+{
+	char zone[256];
+
+	if (!domain_normalize(v, zone, sizeof(zone))) {
+		snprintf(err, errlen, "\"%s\" is not a DNS zone (expected e.g. \"list.example\")", v);
+		return -1;
+	}
+	strlist_add(l, zone);
+	return 0;
+}
+
+static int
 add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, char *err,
     size_t errlen)
 {
+	char server[128];
+
 	switch (k->type) {
 	case K_DOMAINS:
 		return domain_set_add(*FIELD(ctx, k, struct domain_set *), v, err, errlen);
@@ -382,12 +399,61 @@ add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, c
 		}
 		strlist_add(FIELD(ctx, k, struct strlist), v);
 		return 0;
+	case K_ZONES:
+		return add_zone(FIELD(ctx, k, struct strlist), v, err, errlen);
+	case K_SERVERS:
+		if (!dns_server_parse(v, server, sizeof(server))) {
+			snprintf(err, errlen, "\"%s\" is not an IP address with an optional port "
+			    "(expected e.g. \"127.0.0.1:5353\" or \"[::1]:53\")", v);
+			return -1;
+		}
+		strlist_add(FIELD(ctx, k, struct strlist), v);
+		return 0;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
-	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_GROUPS:
+	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
 		break;
 	}
 	snprintf(err, errlen, "internal error: key type %d is not a list", (int)k->type);
 	return -1;
+}
+
+/* A list in the file replaces the defaults, and a profile's list the
+ * base policy's. */
+static void
+reset_list(const struct config_key *k, struct config_ctx *ctx)
+{
+	struct policy *p = ctx->policy;
+
+	switch (k->type) {
+	case K_DOMAINS:
+		domain_set_free(*FIELD(ctx, k, struct domain_set *));
+		*FIELD(ctx, k, struct domain_set *) = domain_set_new();
+		return;
+	case K_LOCAL_DOMAINS:
+		domain_set_free(p->local_domains);
+		strmap_free(p->local_domain_names);
+		p->local_domains = domain_set_new();
+		p->local_domain_names = strmap_new();
+		return;
+	case K_HOSTS: case K_NETWORKS:
+		host_set_free(*FIELD(ctx, k, struct host_set *));
+		*FIELD(ctx, k, struct host_set *) = host_set_new();
+		return;
+	case K_ADDRS:
+		addr_set_free(*FIELD(ctx, k, struct addr_set *));
+		*FIELD(ctx, k, struct addr_set *) = addr_set_new();
+		return;
+	case K_LOGINS:
+		strmap_free(*FIELD(ctx, k, struct strmap *));
+		*FIELD(ctx, k, struct strmap *) = strmap_new();
+		return;
+	case K_STRLIST: case K_ZONES: case K_SERVERS:
+		strlist_free(FIELD(ctx, k, struct strlist));
+		return;
+	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
+	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
+		return;
+	}
 }
 
 static void
@@ -396,11 +462,6 @@ apply_list(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 	int n = config_setting_length(s);
 	char err[512];
 
-	if (k->inert && n > 0) {
-		config_error(ctx, s, k->path, "is not implemented in this version yet "
-		    "(expected an empty list)");
-		return;
-	}
 	for (int i = 0; i < n; i++) {
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -408,9 +469,92 @@ apply_list(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 			    i + 1, type_words(k->type));
 			continue;
 		}
-		if (!k->inert && add_element(k, ctx, config_setting_get_string(e), err,
+		if (add_element(k, ctx, config_setting_get_string(e), err,
 		    sizeof(err)) < 0)
 			config_error(ctx, e, k->path, "%s", err);
+	}
+}
+
+static void
+default_reply(struct reply *r, enum reply_class klass, const char *text)
+{
+	char err[256];
+
+	if (reply_parse(text, klass, r, err, sizeof(err)) < 0)
+		abort();        /* a built-in reply is wrong: a programming error */
+}
+
+void
+dnsbl_zones_free(struct connection_policy *cp)
+{
+	for (size_t i = 0; i < cp->ndnsbl; i++)
+		free(cp->dnsbl[i].zone);
+	free(cp->dnsbl);
+	cp->dnsbl = NULL;
+	cp->ndnsbl = 0;
+}
+
+/* One { zone = "..."; action = "..."; reply = "..."; } entry. */
+static void
+apply_dnsbl_zone(config_setting_t *g, struct dnsbl_zone *z, struct config_ctx *ctx)
+{
+	char err[512], zone[256];
+	const char *v;
+
+	default_reply(&z->reply, REPLY_REJECT, "550 5.7.1 Mail from %a refused: listed at %z");
+	z->action = DNSBL_REJECT;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(e);
+		if (strcmp(name, "zone") != 0 && strcmp(name, "action") != 0 &&
+		    strcmp(name, "reply") != 0)
+			config_error(ctx, e, "connection.dnsbl", "unknown key \"%s\" in a zone "
+			    "(expected zone, action or reply)", name);
+		else if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			config_error(ctx, e, "connection.dnsbl", "%s is not a string in double quotes",
+			    name);
+	}
+	if (!config_setting_lookup_string(g, "zone", &v) || !domain_normalize(v, zone,
+	    sizeof(zone)))
+		config_error(ctx, g, "connection.dnsbl", "each entry needs zone = \"list.example\"");
+	else
+		z->zone = xstrdup(zone);
+	if (config_setting_lookup_string(g, "action", &v)) {
+		size_t i = 0;
+		while (dnsbl_names[i] != NULL && strcmp(dnsbl_names[i], v) != 0)
+			i++;
+		if (dnsbl_names[i] == NULL)
+			config_error(ctx, config_setting_get_member(g, "action"), "connection.dnsbl",
+			    "unknown action \"%s\" (expected \"log\", \"tag\" or \"reject\")", v);
+		else
+			z->action = (enum dnsbl_action)i;
+	}
+	if (config_setting_lookup_string(g, "reply", &v) &&
+	    reply_parse(v, REPLY_REJECT, &z->reply, err, sizeof(err)) < 0)
+		config_error(ctx, config_setting_get_member(g, "reply"), "connection.dnsbl", "%s",
+		    err);
+}
+
+static void
+apply_dnsbl(config_setting_t *s, struct config_ctx *ctx)
+{
+	struct connection_policy *cp = &ctx->policy->connection;
+	int n = config_setting_length(s);
+
+	dnsbl_zones_free(cp);
+	if (n > DNSBL_MAX_ZONES) {
+		config_error(ctx, s, "connection.dnsbl", "%d zones (at most %d)", n, DNSBL_MAX_ZONES);
+		return;
+	}
+	cp->dnsbl = xcalloc((size_t)n + 1, sizeof(*cp->dnsbl));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			config_error(ctx, g, "connection.dnsbl", "element %d is not a group (expected "
+			    "{ zone = \"...\"; action = \"reject\"; })", i + 1);
+			continue;
+		}
+		apply_dnsbl_zone(g, &cp->dnsbl[cp->ndnsbl++], ctx);
 	}
 }
 
@@ -425,20 +569,14 @@ config_key_apply(const struct config_key *k, config_setting_t *s, struct config_
 	case K_SECTION:
 		return;
 	case K_BOOL:
-		if (k->inert && config_setting_get_bool(s))
-			config_error(ctx, s, k->path, "is not implemented in this version yet "
-			    "(expected false)");
-		else if (!k->inert)
-			*FIELD(ctx, k, bool) = config_setting_get_bool(s);
+		*FIELD(ctx, k, bool) = config_setting_get_bool(s);
 		return;
 	case K_INT:
 		apply_int(k, s, ctx);
 		return;
 	case K_STRING:
-		if (!k->inert) {
-			free(*FIELD(ctx, k, char *));
-			*FIELD(ctx, k, char *) = xstrdup(config_setting_get_string(s));
-		}
+		free(*FIELD(ctx, k, char *));
+		*FIELD(ctx, k, char *) = xstrdup(config_setting_get_string(s));
 		return;
 	case K_PATH:
 		apply_path(k, s, ctx);
@@ -458,22 +596,16 @@ config_key_apply(const struct config_key *k, config_setting_t *s, struct config_
 		apply_reply(k, s, ctx);
 		return;
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS: case K_STRLIST:
-	case K_GROUPS:
-		if (k->type == K_STRLIST && !k->inert)
-			strlist_free(FIELD(ctx, k, struct strlist));  /* the file replaces defaults */
+	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
+		reset_list(k, ctx);
 		apply_list(k, s, ctx);
 		return;
+	case K_DNSBL:
+		apply_dnsbl(s, ctx);
+		return;
+	case K_PROFILES:
+		return;           /* config.c builds each profile as a whole policy */
 	}
-}
-
-static void
-default_reply(struct reply *r, enum reply_class klass, const char *text)
-{
-	char err[256];
-
-	if (reply_parse(text, klass, r, err, sizeof(err)) < 0)
-		abort();        /* a built-in reply is wrong: a programming error */
 }
 
 void
@@ -511,6 +643,36 @@ config_keys_defaults(struct policy *p)
 	    "550 5.7.1 Message rejected: malformed originator header");
 	default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
 	    "421 4.7.0 SMTP service not available, closing transmission channel.");
+	p->protect_except = addr_set_new();
+	default_reply(&p->protect_reply, REPLY_REJECT,
+	    "550 5.7.1 Sender address rejected: authentication required");
+	p->connection.allow_hosts = host_set_new();
+	p->connection.deny_hosts = host_set_new();
+	default_reply(&p->connection.reply, REPLY_REJECT,
+	    "554 5.7.1 Connection refused for policy reasons.");
+	default_reply(&p->connection.verify_hostname_reply, REPLY_REJECT,
+	    "550 5.7.25 Client host name could not be verified.");
+	default_reply(&p->connection.max_sessions_reply, REPLY_TEMPFAIL,
+	    "421 4.7.0 Too many sessions, try again later.");
+	p->sender.allow = addr_set_new();
+	p->sender.deny = addr_set_new();
+	default_reply(&p->sender.reply, REPLY_REJECT,
+	    "554 5.7.1 Mail from <%s> rejected for policy reasons.");
+	p->sender.verify_domain_timeout = 30;
+	default_reply(&p->sender.verify_domain_reply, REPLY_REJECT,
+	    "550 5.1.8 Sender domain does not exist.");
+	default_reply(&p->sender.strict_syntax_reply, REPLY_REJECT,
+	    "501 5.1.7 Address must be enclosed in angle brackets.");
+	default_reply(&p->sender.max_message_size_reply, REPLY_REJECT,
+	    "552 5.3.4 Message size exceeds fixed maximum message size");
+	p->recipients.allow = addr_set_new();
+	p->recipients.deny = addr_set_new();
+	default_reply(&p->recipients.reply, REPLY_REJECT,
+	    "550 5.7.1 Recipient rejected for policy reasons.");
+	default_reply(&p->recipients.max_reply, REPLY_EITHER, "452 4.5.3 Too many recipients");
+	p->dns_timeout = 5;
+	default_reply(&p->dns_reply, REPLY_TEMPFAIL,
+	    "451 4.4.3 DNS lookup failed, try again later");
 	p->on_failure = ON_FAILURE_TEMPFAIL;
 	p->cache = (struct cache_config){ 300, 60, 100000 };
 	strlist_add(&p->ldap.uris, "ldap://127.0.0.1:389/");

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 
 #include "config.h"
+#include "dns.h"
 #include "explain.h"
 #include "session.h"
 #include "xalloc.h"
@@ -24,6 +25,8 @@ struct explain_args {
 	const char *daemon;
 	const char *auth;
 	const char *from;
+	const char *size;
+	unsigned sessions;
 	const char **rcpts;
 	size_t nrcpts;
 	const char **headers;
@@ -81,7 +84,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: relaywarden explain -c FILE --client IP [--client-name NAME] "
-	    "[--daemon NAME] [--auth LOGIN] --from ADDR --rcpt ADDR... [--header \"Name: value\"]...\n");
+	    "[--daemon NAME] [--auth LOGIN] [--sessions N] --from ADDR [--size BYTES] --rcpt ADDR... "
+	    "[--header \"Name: value\"]...\n");
 }
 
 static int
@@ -95,6 +99,8 @@ parse_args(int argc, char **argv, struct explain_args *a)
 		{ "from", required_argument, NULL, 'f' },
 		{ "rcpt", required_argument, NULL, 'r' },
 		{ "header", required_argument, NULL, 'H' },
+		{ "size", required_argument, NULL, 's' },
+		{ "sessions", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -112,6 +118,8 @@ parse_args(int argc, char **argv, struct explain_args *a)
 		case 'f': a->from = optarg; break;
 		case 'r': a->rcpts[a->nrcpts++] = optarg; break;
 		case 'H': a->headers[a->nheaders++] = optarg; break;
+		case 's': a->size = optarg; break;
+		case 'S': a->sessions = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: return -1;
 		}
 	}
@@ -132,13 +140,14 @@ outcome(const struct decision *d, int worst)
 static void
 print_verdict(struct session *s, const char *stage, const char *rcpt, const struct decision *d)
 {
-	char reply[REPLY_TEXT_MAX + 32], line[4096];
+	char reply[REPLY_TEXT_MAX * 2], line[4096];
 
 	if (d->action == DECISION_CONTINUE) {
 		printf("  => 250 continue%s\n", d->would_reject ? " (report_only: would reject)" : "");
 	} else {
-		reply_format(d->reply, reply, sizeof(reply));
-		printf("  => %s%s\n", reply, d->disconnect ? " (connection closed)" : "");
+		session_reply_text(s, d, reply, sizeof(reply));
+		printf("  => %s %s %s%s\n", d->reply->code, d->reply->xcode, reply,
+		    d->disconnect ? " (connection closed)" : "");
 	}
 	session_log_decision(s, stage, rcpt, d, line, sizeof(line));
 	printf("  log: %s\n", line);
@@ -185,15 +194,29 @@ run_transaction(struct policy *p, const struct explain_args *a)
 	char from[ADDRESS_TEXT_MAX + 2], rcpt[ADDRESS_TEXT_MAX + 2];
 	int worst = 0;
 
+	char size_arg[64];
+	const char *args[2] = { NULL, NULL };
+
 	printf("CONNECT %s[%s]%s%s\n", a->client_name ? a->client_name : "unknown", a->client,
 	    a->daemon ? " daemon=" : "", a->daemon ? a->daemon : "");
-	session_connect(s, a->client_name ? a->client_name : "unknown", a->client, a->daemon, &t);
-	printf("MAIL FROM:%s%s%s\n", bracketed(a->from, from, sizeof(from)),
-	    a->auth ? " AUTH=" : "", a->auth ? a->auth : "");
-	session_mail(s, a->auth, from, &d, &t);
-	print_verdict(s, "mail", NULL, &d);
+	session_connect(s, a->client_name ? a->client_name : "unknown", a->client, a->daemon,
+	    a->sessions ? a->sessions : 1, &d, &t);
+	print_verdict(s, "connect", NULL, &d);
 	worst = outcome(&d, worst);
 	bool mail_ok = d.action == DECISION_CONTINUE;
+	if (a->size != NULL) {
+		snprintf(size_arg, sizeof(size_arg), "SIZE=%s", a->size);
+		args[0] = size_arg;
+	}
+	if (mail_ok) {
+		printf("MAIL FROM:%s%s%s%s%s\n", bracketed(a->from, from, sizeof(from)),
+		    a->auth ? " AUTH=" : "", a->auth ? a->auth : "", args[0] ? " " : "",
+		    args[0] ? args[0] : "");
+		session_mail(s, a->auth, from, args, &d, &t);
+		print_verdict(s, "mail", NULL, &d);
+		worst = outcome(&d, worst);
+		mail_ok = d.action == DECISION_CONTINUE;
+	}
 	size_t accepted = 0;
 	for (size_t i = 0; mail_ok && i < a->nrcpts && !d.disconnect; i++) {
 		printf("RCPT TO:%s\n", bracketed(a->rcpts[i], rcpt, sizeof(rcpt)));
@@ -210,6 +233,10 @@ run_transaction(struct policy *p, const struct explain_args *a)
 	directory_counters_get(&n);
 	printf("directory: %lu LDAP search(es), %lu cache hit(s), %lu miss(es), %lu failure(s)\n",
 	    n.searches, n.cache_hits, n.cache_misses, n.failures);
+	struct dns_counters dc;
+	dns_counters_get(&dc);
+	printf("dns: %lu quer(ies), %lu cache hit(s), %lu failure(s)\n", dc.queries, dc.cache_hits,
+	    dc.failures);
 	printf("result: %s (exit %d)\n", worst == 2 ? "tempfail" : worst == 1 ? "reject" : "accept",
 	    worst);
 	session_free(s);

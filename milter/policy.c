@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "controls.h"
 #include "header.h"
 #include "policy.h"
 #include "strmap.h"
@@ -34,16 +35,22 @@ policy_is_local_domain(const struct policy *p, const char *domain)
 	return strmap_get(p->local_domain_names, domain, strlen(domain), NULL);
 }
 
-static void
+void
 decision_init(struct decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->action = DECISION_CONTINUE;
 }
 
-static void
-refuse(struct decision *d, enum decision_action action, const char *rule, const char *reason,
-    const struct reply *reply)
+enum decision_action
+decision_action_of(const struct reply *r)
+{
+	return r->klass == REPLY_TEMPFAIL ? DECISION_TEMPFAIL : DECISION_REJECT;
+}
+
+void
+decision_refuse(struct decision *d, enum decision_action action, const char *rule,
+    const char *reason, const struct reply *reply)
 {
 	d->action = action;
 	d->rule = rule;
@@ -178,12 +185,12 @@ decide_owner(const struct policy *p, const struct client_facts *c, const struct 
 			d->reason = "directory unavailable, accepted by directory.on_failure";
 			return;
 		}
-		refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
+		decision_refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
 		snprintf(d->detail, sizeof(d->detail), "%s", s->lookup_why);
 		return;
 	case LOOKUP_NOTFOUND:
 		trace_printf(t, "verify sender: user %s not found in the directory", s->auth);
-		refuse(d, DECISION_REJECT, "verify_sender", "authenticated user not in directory",
+		decision_refuse(d, DECISION_REJECT, "verify_sender", "authenticated user not in directory",
 		    &p->verify_sender.reply);
 		domino_words(d, c, s);
 		return;
@@ -198,7 +205,7 @@ decide_owner(const struct policy *p, const struct client_facts *c, const struct 
 		}
 		trace_printf(t, "verify sender: <%s@%s> is not owned: fail", s->from->local,
 		    s->from->domain);
-		refuse(d, DECISION_REJECT, "verify_sender", "sender not owned by authenticated user",
+		decision_refuse(d, DECISION_REJECT, "verify_sender", "sender not owned by authenticated user",
 		    &p->verify_sender.reply);
 		domino_words(d, c, s);
 		return;
@@ -228,12 +235,12 @@ policy_decide_mail(const struct policy *p, const struct client_facts *c,
 		trace_printf(t, "verify sender: null sender <> (verify_sender.null_sender = %s)",
 		    p->verify_sender.null_sender == NULL_SENDER_ALLOW ? "allow" : "reject");
 		if (p->verify_sender.null_sender == NULL_SENDER_REJECT)
-			refuse(d, DECISION_REJECT, "verify_sender",
+			decision_refuse(d, DECISION_REJECT, "verify_sender",
 			    "null sender from authenticated user", &p->verify_sender.reply);
 		return;
 	case ADDRESS_INVALID:
 		trace_printf(t, "verify sender: unparsable sender (%s)", s->from->error);
-		refuse(d, DECISION_REJECT, "verify_sender", "unparsable sender address",
+		decision_refuse(d, DECISION_REJECT, "verify_sender", "unparsable sender address",
 		    &p->verify_sender.reply);
 		return;
 	case ADDRESS_OK:
@@ -284,7 +291,7 @@ relay_permitted(const struct policy *p, const struct client_facts *c, const char
 static void
 refuse_relay(const struct policy *p, struct decision *d, const char *reason, const char *dest)
 {
-	refuse(d, DECISION_REJECT, "relay", reason, &p->relay.reply);
+	decision_refuse(d, DECISION_REJECT, "relay", reason, &p->relay.reply);
 	snprintf(d->detail, sizeof(d->detail), "destination=%s", dest[0] ? dest : "(empty)");
 }
 
@@ -405,13 +412,13 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 			d->reason = "directory unavailable, accepted by directory.on_failure";
 			return;
 		}
-		refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
+		decision_refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
 		snprintf(d->detail, sizeof(d->detail), "%s", rf->why);
 		return;
 	case LOOKUP_NOTFOUND:
 		trace_printf(t, "recipient: not in the directory");
 		if (r->verify_local)
-			refuse(d, DECISION_REJECT, "verify_local", "no such user",
+			decision_refuse(d, DECISION_REJECT, "verify_local", "no such user",
 			    &r->verify_local_reply);
 		return;
 	case LOOKUP_FOUND:
@@ -420,20 +427,31 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 	trace_printf(t, "recipient: the directory knows it as %s", rf->kind == RECIPIENT_GROUP ?
 	    "a group" : rf->kind == RECIPIENT_AMBIGUOUS ? "several entries" : "a person");
 	if (rf->kind == RECIPIENT_AMBIGUOUS && r->deny_ambiguous)
-		refuse(d, DECISION_REJECT, "deny_ambiguous", "recipient is ambiguous",
+		decision_refuse(d, DECISION_REJECT, "deny_ambiguous", "recipient is ambiguous",
 		    &r->deny_ambiguous_reply);
 	else if (rf->kind == RECIPIENT_GROUP && groups_denied(p, rs))
-		refuse(d, DECISION_REJECT, "deny_groups", "mail to groups is not accepted",
+		decision_refuse(d, DECISION_REJECT, "deny_groups", "mail to groups is not accepted",
 		    &r->deny_groups_reply);
 }
 
+/* DESIGN §3 order at RCPT: syntax, relay, max, deny/allow, directory. */
 void
 policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct address *rcpt,
     const struct recipient_facts *rf, struct decision *d, const struct trace *t)
 {
+	policy_decide_rcpt_syntax(p, rcpt, d, t);
+	if (d->action != DECISION_CONTINUE)
+		return;
 	decide_relay(p, c, rs, rcpt, d, t);
-	if (d->action == DECISION_CONTINUE && rf != NULL && rf->asked)
+	if (d->action != DECISION_CONTINUE)
+		return;
+	const char *why = d->reason;
+	policy_decide_rcpt_lists(p, rcpt, rf != NULL ? rf->accepted : 0, d, t);
+	if (d->action != DECISION_CONTINUE)
+		return;
+	d->reason = why;
+	if (rf != NULL && rf->asked)
 		decide_recipient(p, rs, rf, d, t);
 }
 
@@ -469,7 +487,7 @@ static void
 malformed(const struct policy *p, struct decision *d, const char *why, const struct trace *t)
 {
 	trace_printf(t, "verify headers: malformed: %s", why);
-	refuse(d, DECISION_REJECT, "verify_sender", "malformed originator header",
+	decision_refuse(d, DECISION_REJECT, "verify_sender", "malformed originator header",
 	    &p->malformed_reply);
 	snprintf(d->detail, sizeof(d->detail), "%s", why);
 }
@@ -526,7 +544,7 @@ judge_mailboxes(const struct policy *p, const struct client_facts *c,
 			break;
 		}
 	}
-	refuse(d, DECISION_REJECT, "verify_sender", "header sender not owned by authenticated user",
+	decision_refuse(d, DECISION_REJECT, "verify_sender", "header sender not owned by authenticated user",
 	    &p->verify_sender.reply);
 	domino_words(d, c, &first);
 }

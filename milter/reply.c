@@ -46,11 +46,13 @@ text_is_clean(const char *s)
 int
 reply_parse(const char *text, enum reply_class klass, struct reply *out, char *err, size_t errlen)
 {
-	const char want = klass == REPLY_REJECT ? '5' : '4';
+	char want = klass == REPLY_REJECT ? '5' : '4';
 	const char *what = klass == REPLY_REJECT ? "rejects" : "defers";
 
 	memset(out, 0, sizeof(*out));
-	out->klass = klass;
+	if (klass == REPLY_EITHER && (text[0] == '4' || text[0] == '5'))
+		want = text[0];
+	out->klass = want == '5' ? REPLY_REJECT : REPLY_TEMPFAIL;
 	if (strlen(text) < 4 || !isdigit((unsigned char)text[0]) || !isdigit((unsigned char)text[1]) ||
 	    !isdigit((unsigned char)text[2]) || text[3] != ' ') {
 		snprintf(err, errlen, "\"%s\" does not start with a 3-digit code and a space "

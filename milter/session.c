@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dns.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -16,6 +17,7 @@ session_new(const struct policy *p)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 
+	s->snapshot = p;
 	s->policy = p;
 	session_message_reset(s);
 	return s;
@@ -57,13 +59,42 @@ set_client_name(struct client_facts *c, const char *hostname)
 		c->name[0] = '\0';
 }
 
+/* §3 at CONNECT, after the host lists: whitelists first (a listing
+ * exempts from every blacklist), then all blacklists at once. */
+static void
+check_dns_lists(struct session *s, struct decision *d, const struct trace *t)
+{
+	const struct connection_policy *cp = &s->policy->connection;
+	struct dnsbl_facts f = { 0 };
+	const char *zones[DNSBL_MAX_ZONES];
+
+	if (!policy_needs_dnsbl(s->policy, &s->client))
+		return;
+	if (cp->dnswl.n > 0) {
+		size_t n = cp->dnswl.n < DNSBL_MAX_ZONES ? cp->dnswl.n : DNSBL_MAX_ZONES;
+		dns_list_lookup(s->policy->dns, &s->client.ip, (const char *const *)cp->dnswl.v, n,
+		    f.answers, f.texts);
+		for (size_t i = 0; i < n && f.whitelisted_by == NULL; i++)
+			if (f.answers[i] == DNS_ANSWER_YES)
+				f.whitelisted_by = cp->dnswl.v[i];
+	}
+	if (f.whitelisted_by == NULL) {
+		for (size_t i = 0; i < cp->ndnsbl; i++)
+			zones[i] = cp->dnsbl[i].zone;
+		dns_list_lookup(s->policy->dns, &s->client.ip, zones, cp->ndnsbl, f.answers, f.texts);
+		f.n = cp->ndnsbl;
+	}
+	policy_decide_dnsbl(s->policy, &s->client, &f, s->dnsbl_tags, sizeof(s->dnsbl_tags), d, t);
+}
+
 void
 session_connect(struct session *s, const char *hostname, const char *ip,
-    const char *daemon_name, const struct trace *t)
+    const char *daemon_name, unsigned sessions, struct decision *d, const struct trace *t)
 {
 	struct client_facts *c = &s->client;
 
 	memset(c, 0, sizeof(*c));
+	s->policy = policy_for_daemon(s->snapshot, daemon_name);
 	set_client_name(c, hostname);
 	c->has_ip = ip != NULL && ip_parse(ip, &c->ip);
 	if (c->has_ip)
@@ -72,7 +103,14 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 		snprintf(c->addr, sizeof(c->addr), "unknown");
 	if (daemon_name != NULL)
 		address_log_escape(daemon_name, c->daemon_name, sizeof(c->daemon_name));
+	if (s->policy != s->snapshot)
+		trace_printf(t, "profile: {daemon_name} %s selects profile \"%s\"", c->daemon_name,
+		    s->policy->daemon_name);
 	policy_classify_client(s->policy, c, &s->relay, t);
+	policy_decide_connect(s->policy, c, sessions, d, t);
+	if (d->action == DECISION_CONTINUE)
+		check_dns_lists(s, d, t);
+	policy_finish(s->policy, &s->errors, d, t);
 }
 
 static bool
@@ -120,9 +158,61 @@ note_would_reject(struct session *s, const struct decision *d)
 	snprintf(buf + used, sizeof(s->msg.would_reject) - used, "%s%s", used ? "," : "", d->rule);
 }
 
-void
-session_mail(struct session *s, const char *auth, const char *from, struct decision *d,
+/* SIZE=n among the ESMTP parameters, or -1. */
+static long long
+declared_size(const char *const *args)
+{
+	for (; args != NULL && *args != NULL; args++) {
+		if (strncasecmp(*args, "SIZE=", 5) != 0)
+			continue;
+		char *end;
+		long long v = strtoll(*args + 5, &end, 10);
+		return end != *args + 5 && *end == '\0' && v >= 0 ? v : -1;
+	}
+	return -1;
+}
+
+/* Forward confirmation of the MTA's client name, once per session. */
+static void
+check_hostname(struct session *s, const struct trace *t)
+{
+	if (s->hostname_checked || !policy_needs_hostname(s->policy, &s->client))
+		return;
+	s->hostname = dns_name_has_address(s->policy->dns, s->client.name, &s->client.ip,
+	    s->hostname_why, sizeof(s->hostname_why));
+	s->hostname_checked = true;
+	trace_printf(t, "dns: %s has address %s: %s", s->client.name, s->client.addr,
+	    s->hostname == DNS_ANSWER_YES ? "yes" : s->hostname == DNS_ANSWER_NO ? "no" :
+	    s->hostname_why);
+}
+
+/* §3 at MAIL: hostname, syntax, size, lists, protection, then the
+ * sender's domain in DNS; CONTINUE means verify sender comes next. */
+static void
+sender_controls(struct session *s, const char *const *args, struct decision *d,
     const struct trace *t)
+{
+	const struct policy *p = s->policy;
+	char why[300] = "";
+
+	if (!s->client.has_ip && !s->hostname_checked) {
+		s->hostname_checked = true;     /* nothing to confirm the name against */
+		s->hostname = DNS_ANSWER_NO;
+	}
+	check_hostname(s, t);
+	struct mail_facts mf = { &s->msg.from, s->auth[0] != '\0', declared_size(args),
+		s->hostname, s->hostname_why };
+	policy_decide_sender(p, &s->client, &s->relay, &mf, d, t);
+	if (d->action != DECISION_CONTINUE || !policy_needs_sender_domain(p, &s->msg.from))
+		return;
+	enum dns_answer a = dns_domain_exists(p->dns, s->msg.from.domain,
+	    p->sender.verify_domain_timeout, why, sizeof(why));
+	policy_decide_sender_domain(p, &s->msg.from, a, why, d, t);
+}
+
+void
+session_mail(struct session *s, const char *auth, const char *from, const char *const *args,
+    struct decision *d, const struct trace *t)
 {
 	const struct policy *p = s->policy;
 
@@ -133,10 +223,13 @@ session_mail(struct session *s, const char *auth, const char *from, struct decis
 	address_log_escape(from, s->msg.from_text, sizeof(s->msg.from_text));
 	policy_note_auth(p, s->auth[0] ? s->auth : NULL, &s->relay, t);
 
-	if (policy_needs_owner(p, s->auth[0] ? s->auth : NULL, &s->msg.from))
-		lookup_owner(s, t);
-	struct sender_facts sf = sender_facts_of(s);
-	policy_decide_mail(p, &s->client, &sf, d, t);
+	sender_controls(s, args, d, t);
+	if (d->action == DECISION_CONTINUE) {
+		if (policy_needs_owner(p, s->auth[0] ? s->auth : NULL, &s->msg.from))
+			lookup_owner(s, t);
+		struct sender_facts sf = sender_facts_of(s);
+		policy_decide_mail(p, &s->client, &sf, d, t);
+	}
 	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 }
@@ -146,7 +239,8 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 {
 	struct address a;
 
-	struct recipient_facts rf = { false, LOOKUP_NOTFOUND, RECIPIENT_PERSON, "" };
+	struct recipient_facts rf = { s->msg.accepted, false, LOOKUP_NOTFOUND, RECIPIENT_PERSON,
+		"" };
 	char key[ADDRESS_TEXT_MAX], why[256] = "";
 
 	address_parse(rcpt, &a);
@@ -160,6 +254,7 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 	policy_decide_rcpt(s->policy, &s->client, &s->relay, &a, &rf, d, t);
 	policy_finish(s->policy, &s->errors, d, t);
 	note_would_reject(s, d);
+	s->msg.accepted += d->action == DECISION_CONTINUE;
 }
 
 void
@@ -167,6 +262,7 @@ session_header(struct session *s, const char *name, const char *value)
 {
 	struct message *m = &s->msg;
 
+	m->size += strlen(name) + strlen(value) + 4;     /* "Name: value\r\n" */
 	if (strcasecmp(name, "From") == 0 && m->nfrom++ == 0)
 		m->from_header = xstrdup(value);
 	else if (strcasecmp(name, "Sender") == 0 && m->nsender++ == 0)
@@ -185,6 +281,20 @@ session_eoh(struct session *s, struct decision *d, const struct trace *t)
 	struct sender_facts sf = sender_facts_of(s);
 	policy_decide_headers(p, &s->client, &sf, &h, d, t);
 	policy_finish(p, &s->errors, d, t);
+	note_would_reject(s, d);
+}
+
+void
+session_body(struct session *s, size_t len)
+{
+	s->msg.size += len;
+}
+
+void
+session_eom(struct session *s, struct decision *d, const struct trace *t)
+{
+	policy_decide_size(s->policy, s->msg.size + 2, d, t);   /* + the blank line */
+	policy_finish(s->policy, &s->errors, d, t);
 	note_would_reject(s, d);
 }
 
@@ -223,16 +333,34 @@ quote_safe(const char *in, char *out, size_t len)
 }
 
 void
+session_reply_text(const struct session *s, const struct decision *d, char *buf, size_t len)
+{
+	char sender[ADDRESS_TEXT_MAX];
+	const char *from = s->msg.from_text;
+	size_t flen = strlen(from);
+
+	/* %s is the bare address: a reply writes its own angle brackets. */
+	if (flen >= 2 && from[0] == '<' && from[flen - 1] == '>')
+		snprintf(sender, sizeof(sender), "%.*s", (int)(flen - 2), from + 1);
+	else
+		snprintf(sender, sizeof(sender), "%s", from);
+	reply_expand(d->reply, sender, s->client.addr, d->zone ? d->zone : "", buf, len);
+}
+
+void
 session_log_decision(struct session *s, const char *stage, const char *rcpt,
     const struct decision *d, char *buf, size_t len)
 {
 	const struct client_facts *c = &s->client;
-	char line[4096], reply[REPLY_TEXT_MAX + 32] = "", rcpt_text[ADDRESS_TEXT_MAX] = "";
-	char auth[300], detail[sizeof(d->detail) * 4];
+	char line[4096], reply[REPLY_TEXT_MAX * 2] = "", rcpt_text[ADDRESS_TEXT_MAX] = "";
+	char auth[300], detail[sizeof(d->detail) * 4], text[REPLY_TEXT_MAX * 2], safe[sizeof(text) * 4];
 
 	quote_safe(d->detail, detail, sizeof(detail));
-	if (d->reply != NULL)
-		reply_format(d->reply, reply, sizeof(reply));
+	if (d->reply != NULL) {
+		session_reply_text(s, d, text, sizeof(text));
+		quote_safe(text, safe, sizeof(safe));
+		snprintf(reply, sizeof(reply), "%s %s %s", d->reply->code, d->reply->xcode, safe);
+	}
 	if (rcpt != NULL)
 		address_log_escape(rcpt, rcpt_text, sizeof(rcpt_text));
 	address_log_escape(s->auth[0] ? s->auth : "-", auth, sizeof(auth));

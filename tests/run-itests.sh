@@ -9,6 +9,11 @@
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
 #
+# A script with a line "-- dns: yes" gets a private unbound with the records
+# of tests/dns/zones.conf and a UDP port that never answers (tests/lib/dns.sh):
+# "@DNS@" and "@SILENT@" in its policy fixture become 127.0.0.1:PORT of each,
+# and miltertest gets -D dnslog=FILE (unbound's query log).
+#
 # A milter script also fails when the milter died during it (unless the
 # script says "-- stops-milter: yes", for tests that stop it on purpose) or
 # when the milter's log holds a sanitizer report. Each script has a time
@@ -63,8 +68,18 @@ run_lua() {
 	stops=$(sed -n 's/^-- stops-milter: *\([a-z]*\).*/\1/p' "$script" | head -n 1)
 	rw_init
 	rw_policy "tests/milter/policies/$fixture" || return 1
+	local dnslog=/dev/null
+	if grep -q '^-- dns: *yes' "$script"; then
+		# shellcheck source=tests/lib/dns.sh
+		. tests/lib/dns.sh
+		trap 'rw_cleanup; dns_stop; silent_stop' EXIT
+		dns_start "$RW_TMP/dns" || return 1
+		silent_start "$RW_TMP/dns" || return 1
+		sed -i "s/@DNS@/127.0.0.1:$DNS_PORT/g; s/@SILENT@/127.0.0.1:$SILENT_PORT/g" "$RW_CONF"
+		dnslog=$DNS_LOG
+	fi
 	rw_start "$BINARY" || return 1
-	timeout -k 5 "$TIMEOUT" miltertest -D sock="$RW_SOCK" -D log="$RW_LOG" \
+	timeout -k 5 "$TIMEOUT" miltertest -D sock="$RW_SOCK" -D log="$RW_LOG" -D dnslog="$dnslog" \
 		-D pid="$RW_PID" -D policy="$RW_CONF" -D tmp="$RW_TMP" \
 		-D fixtures="$TOP/tests/milter/policies" -D lib="$TOP/tests/lib/milter.sh" \
 		-D helpers="$TOP/tests/milter/helpers.lua" -D binary="$BINARY" \

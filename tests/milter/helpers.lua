@@ -152,9 +152,82 @@ function T.connect(host, ip, macros)
 	return conn
 end
 
+-- Opens a session the milter may refuse at CONNECT (connection controls,
+-- DNS lists). want as for T.mail (stage "connect"); want.line = false
+-- when an accepted connect writes no decision line (no rule involved).
+-- Returns the connection (nil after a refusal: the MTA would not go on).
+function T.connect_expect(desc, host, ip, want, macros)
+	local conn = mt.connect("unix:" .. sock, 40, 0.25)
+	if conn == nil then
+		T.fail("mt.connect(unix:" .. sock .. ") failed")
+	end
+	macros = macros or { "{daemon_name}", "smtp" }
+	must(mt.macro(conn, SMFIC_CONNECT, table.unpack(macros)), "mt.macro(CONNECT)")
+	T.log_mark()
+	must(mt.conninfo(conn, host, ip), "mt.conninfo")
+	local got = mt.getreply(conn)
+	want = want or {}
+	want.stage = "connect"
+	want.decision = want.decision or (want.reply and "reject" or "accept")
+	if want.line == false then
+		if got ~= SMFIR_CONTINUE or #T.decisions_since_mark() ~= 0 then
+			T.fail(desc .. ": expected a silent SMFIR_CONTINUE, got " .. name_reply(got)
+				.. "\n" .. T.log_new())
+		end
+		print("ok - " .. desc .. " -> continue")
+		return conn
+	end
+	T.expect(conn, desc, got, want)
+	if want.reply ~= nil and want.decision ~= "would-reject" then
+		mt.disconnect(conn)
+		return nil
+	end
+	return conn
+end
+
+-- Body and end of message: want.reply for a refusal at EOM (stage
+-- "message"); want.header = { name, value } for a header the milter must
+-- have added.
+function T.eom(conn, desc, want)
+	want = want or {}
+	must(mt.header(conn, "From", "<x@example.org>"), "mt.header")
+	must(mt.eoh(conn), "mt.eoh")
+	T.check(mt.getreply(conn) == SMFIR_CONTINUE, desc .. ": end of headers continued")
+	must(mt.bodystring(conn, want.body or "Hello.\r\n"), "mt.bodystring")
+	T.check(mt.getreply(conn) == SMFIR_CONTINUE, desc .. ": body continued")
+	T.log_mark()
+	must(mt.eom(conn), "mt.eom")
+	local got = mt.getreply(conn)
+	if want.reply ~= nil then
+		want.stage = "message"
+		want.decision = want.decision or "reject"
+		return T.expect(conn, desc, got, want)
+	end
+	if got ~= SMFIR_CONTINUE and got ~= SMFIR_ACCEPT then
+		T.fail(desc .. ": end of message: expected CONTINUE, got " .. name_reply(got))
+	end
+	if want.header ~= nil then
+		T.ok(mt.eom_check(conn, MT_HDRADD, want.header[1], want.header[2]),
+			desc .. ": header " .. want.header[1] .. ": " .. want.header[2])
+	else
+		print("ok - " .. desc .. " -> continue")
+	end
+end
+
+-- How many queries for name (no trailing dot) the private unbound logged.
+function T.dns_queries(name)
+	local n = 0
+	for line in string.gmatch(readall(dnslog), "[^\n]+") do
+		if string.find(string.lower(line), " " .. string.lower(name) .. ". ", 1, true) then
+			n = n + 1
+		end
+	end
+	return n
+end
+
 -- Sends MAIL FROM with the MAIL-stage macros: i=qid (unless qid is false)
 -- and {auth_authen}=auth (when auth is a string).
-function T.send_mail(conn, from, auth, qid)
+function T.send_mail(conn, from, auth, qid, args)
 	local m = {}
 	if qid ~= false then
 		m[#m + 1] = "i"
@@ -168,7 +241,7 @@ function T.send_mail(conn, from, auth, qid)
 		must(mt.macro(conn, SMFIC_MAIL, table.unpack(m)), "mt.macro(MAIL)")
 	end
 	T.log_mark()
-	must(mt.mailfrom(conn, from), "mt.mailfrom(" .. from .. ")")
+	must(mt.mailfrom(conn, from, table.unpack(args or {})), "mt.mailfrom(" .. from .. ")")
 	return mt.getreply(conn)
 end
 
@@ -180,7 +253,7 @@ end
 
 -- Checks the one decision line written for the step just sent.
 --   want.decision  "accept" | "reject" | "tempfail" | "would-reject"
---   want.stage     "mail" | "rcpt"
+--   want.stage     "connect" | "mail" | "rcpt" | "message"
 --   want.reply     exact "CODE X.Y.Z text", or nil for none
 --   want.contains  list of further exact substrings
 local function check_line(desc, want)
@@ -213,7 +286,7 @@ local function check_line(desc, want)
 	return line
 end
 
-local function expect(conn, desc, got, want)
+function T.expect(conn, desc, got, want)
 	local ok_code
 	if want.reply == nil or want.decision == "would-reject" then
 		ok_code = SMFIR_CONTINUE
@@ -240,8 +313,8 @@ function T.mail(conn, desc, from, want)
 	want = want or {}
 	want.stage = "mail"
 	want.decision = want.decision or (want.reply and "reject" or "accept")
-	local got = T.send_mail(conn, from, want.auth, want.qid)
-	return expect(conn, desc, got, want)
+	local got = T.send_mail(conn, from, want.auth, want.qid, want.args)
+	return T.expect(conn, desc, got, want)
 end
 
 function T.rcpt(conn, desc, rcpt, want)
@@ -249,7 +322,7 @@ function T.rcpt(conn, desc, rcpt, want)
 	want.stage = "rcpt"
 	want.decision = want.decision or (want.reply and "reject" or "accept")
 	local got = T.send_rcpt(conn, rcpt)
-	return expect(conn, desc, got, want)
+	return T.expect(conn, desc, got, want)
 end
 
 function T.close(conn)

@@ -53,8 +53,6 @@ struct crow {
 #define IPV4_WORDS \
 	"is not an IPv4 address or Domino pattern (expected a.b.c.d, a.b.c.*, a.b.c.N-M or a.b.c.d/len)"
 #define NET_WORDS "is not a network (expected a.b.c.d/len or IPv6/len)"
-#define INERT_LIST "is not implemented in this version yet (expected an empty list)"
-#define INERT_BOOL "is not implemented in this version yet (expected false)"
 #define LOCAL_WORDS "is not a domain name (expected e.g. \"acme.com\")"
 #define ADDR_WORDS "is not an address (expected local@domain or @domain)"
 
@@ -312,10 +310,89 @@ check_ldap(const struct policy *p)
 }
 
 static void
-check_inert_defaults(const struct policy *p)
+check_control_defaults(const struct policy *p)
 {
+	char r[REPLY_TEXT_MAX + 32];
+
 	assert_false(p->verify_sender.headers);
 	assert_non_null(p->directory);
+	assert_non_null(p->dns);
+	assert_int_equal(p->connection.ndnsbl, 0);
+	assert_int_equal(p->sender.verify_domain_timeout, 30);
+	assert_int_equal(p->dns_timeout, 5);
+	reply_format(&p->recipients.max_reply, r, sizeof(r));
+	assert_string_equal(r, "452 4.5.3 Too many recipients");
+	assert_int_equal(p->recipients.max_reply.klass, REPLY_TEMPFAIL);
+	reply_format(&p->connection.max_sessions_reply, r, sizeof(r));
+	assert_string_equal(r, "421 4.7.0 Too many sessions, try again later.");
+	reply_format(&p->sender.reply, r, sizeof(r));
+	assert_string_equal(r, "554 5.7.1 Mail from <%s> rejected for policy reasons.");
+	reply_format(&p->dns_reply, r, sizeof(r));
+	assert_string_equal(r, "451 4.4.3 DNS lookup failed, try again later");
+}
+
+static void
+check_controls(const struct policy *p)
+{
+	char r[REPLY_TEXT_MAX + 32];
+	struct ip_addr ip;
+
+	assert_true(p->protect_local_senders);
+	assert_true(addr_set_match(p->protect_except, "any", "acme.com"));
+	assert_true(host_set_match(p->connection.allow_hosts, NULL, "mx.x.example"));
+	assert_true(host_set_match(p->connection.deny_hosts, NULL, "y.example"));
+	assert_true(p->connection.verify_hostname);
+	assert_int_equal(p->connection.max_sessions, 100);
+	assert_int_equal(p->connection.dnswl.n, 1);
+	assert_string_equal(p->connection.dnswl.v[0], "wl.example");
+	assert_int_equal(p->connection.ndnsbl, 2);
+	assert_string_equal(p->connection.dnsbl[0].zone, "zen.example");
+	assert_int_equal(p->connection.dnsbl[0].action, DNSBL_TAG);
+	reply_format(&p->connection.dnsbl[0].reply, r, sizeof(r));
+	assert_string_equal(r, "550 5.7.1 Mail from %a refused: listed at %z");
+	assert_int_equal(p->connection.dnsbl[1].action, DNSBL_REJECT);
+	reply_format(&p->connection.dnsbl[1].reply, r, sizeof(r));
+	assert_string_equal(r, "554 5.7.1 Listed at %z");
+	assert_true(addr_set_match(p->sender.allow, "x", "acme.com"));
+	assert_true(addr_set_match(p->sender.deny, "x", "spam.example"));
+	assert_true(p->sender.verify_domain);
+	assert_int_equal(p->sender.verify_domain_timeout, 7);
+	assert_true(p->sender.strict_syntax);
+	assert_int_equal(p->sender.max_message_size, 10485760);
+	assert_int_equal(p->recipients.max, 50);
+	assert_int_equal(p->recipients.max_reply.klass, REPLY_REJECT);
+	assert_true(addr_set_match(p->recipients.deny, "x", "acme.com"));
+	assert_false(addr_set_match(p->recipients.deny, "y", "acme.com"));
+	assert_int_equal(p->dns_servers.n, 3);
+	assert_int_equal(p->dns_timeout, 2);
+	assert_true(ip_parse("192.0.2.1", &ip));
+}
+
+static void
+check_profiles(const struct policy *p)
+{
+	const struct policy *sub = policy_for_daemon(p, "submission");
+	const struct policy *smtp = policy_for_daemon(p, "smtp");
+
+	assert_int_equal(p->nprofiles, 2);
+	assert_ptr_equal(policy_for_daemon(p, "other"), p);
+	assert_ptr_equal(policy_for_daemon(p, NULL), p);
+	assert_int_equal(p->relay.enforce, ENFORCE_EXTERNAL);
+	assert_false(p->protect_local_senders);
+	assert_true(addr_set_match(p->sender.deny, "x", "spam.example"));
+	/* the submission profile: its own relay mode, its sender.deny replaces the base's */
+	assert_string_equal(sub->daemon_name, "submission");
+	assert_ptr_equal(sub->base, p);
+	assert_int_equal(sub->relay.enforce, ENFORCE_ALL);
+	assert_true(addr_set_match(sub->sender.deny, "x", "other.example"));
+	assert_false(addr_set_match(sub->sender.deny, "x", "spam.example"));
+	assert_true(policy_is_local_domain(sub, "acme.com"));
+	assert_ptr_equal(sub->directory, p->directory);
+	assert_ptr_equal(sub->dns, p->dns);
+	/* the smtp profile: the base plus one switch */
+	assert_true(smtp->protect_local_senders);
+	assert_int_equal(smtp->relay.enforce, ENFORCE_EXTERNAL);
+	assert_true(addr_set_match(smtp->sender.deny, "x", "spam.example"));
 }
 
 static void
@@ -451,12 +528,12 @@ static const struct crow rows[] = {
 	{ "recipient_delimiter empty turns folding off",
 	    .policy = CLOSED "verify_sender = { recipient_delimiter = \"\"; };\n",
 	    .check = check_no_delimiter },
-	{ "inert keys at their defaults load", .policy = CLOSED
+	{ "controls at their defaults load", .policy = CLOSED
 	    "verify_sender = { headers = false; };\n"
 	    "connection = { dnsbl = ( ); dnswl = [ ]; verify_hostname = false; max_sessions = 0; };\n"
 	    "recipients = { deny_groups = \"none\"; max = 0; };\n"
 	    "directory = { backend = \"file\"; };\n",
-	    .check = check_inert_defaults },
+	    .check = check_control_defaults },
 	{ "absolute directory.file", .policy = CLOSED "directory = { file = \"DIR/abs.conf\"; };\n",
 	    .dir_name = "abs.conf", .check = check_absolute_dir },
 	{ "directory with users, names, send_as and groups", .policy = CLOSED,
@@ -698,10 +775,6 @@ static const struct crow rows[] = {
 	{ "reply text of blanks only", .policy = "\n" RELAY("reply = \"554 5.7.1    \";"),
 	    .errors = { "DIR/p.conf:2: relay.reply: " }, .partial = true },
 
-	/* ---- inert keys: recognised, refused unless at their default ---- */
-	{ "inert: connection.dnsbl", .policy = CLOSED
-	    "connection = { dnsbl = ( { zone = \"zen.example\"; action = \"reject\"; } ); };\n",
-	    .errors = { "DIR/p.conf:2: connection.dnsbl: " INERT_LIST } },
 	{ "verify_sender.headers = true loads", .policy = CLOSED
 	    "verify_sender = { headers = true; };\n", .check = check_headers_on },
 	{ "directory.backend = ldap loads without connecting", .policy = CLOSED
@@ -711,51 +784,80 @@ static const struct crow rows[] = {
 	{ "directory.backend unknown", .policy = CLOSED "directory = { backend = \"ad\"; };\n",
 	    .errors = { "DIR/p.conf:2: directory.backend: unknown value \"ad\" (expected \"file\" "
 			"or \"ldap\")" } },
-	{ "inert: the rest of the controls", .policy = CLOSED
-	    "protect_local_senders = true;\n"
-	    "protect_local_senders_except = [ \"@acme.com\" ];\n"
-	    "connection = { allow_hosts = [ \"x.example\" ]; deny_hosts = [ \"y.example\" ];\n"
-	    "  verify_hostname = true; dnswl = [ \"wl.example\" ]; };\n"
-	    "sender = { allow = [ \"@acme.com\" ]; deny = [ \"@spam.example\" ];\n"
-	    "  verify_domain = true; strict_syntax = true; };\n"
-	    "recipients = { allow = [ \"@acme.com\" ]; deny = [ \"x@acme.com\" ]; };\n",
-	    .errors = {
-		"DIR/p.conf:2: protect_local_senders: " INERT_BOOL,
-		"DIR/p.conf:3: protect_local_senders_except: " INERT_LIST,
-		"DIR/p.conf:4: connection.allow_hosts: " INERT_LIST,
-		"DIR/p.conf:4: connection.deny_hosts: " INERT_LIST,
-		"DIR/p.conf:5: connection.verify_hostname: " INERT_BOOL,
-		"DIR/p.conf:5: connection.dnswl: " INERT_LIST,
-		"DIR/p.conf:6: sender.allow: " INERT_LIST,
-		"DIR/p.conf:6: sender.deny: " INERT_LIST,
-		"DIR/p.conf:7: sender.verify_domain: " INERT_BOOL,
-		"DIR/p.conf:7: sender.strict_syntax: " INERT_BOOL,
-		"DIR/p.conf:8: recipients.allow: " INERT_LIST,
-		"DIR/p.conf:8: recipients.deny: " INERT_LIST } },
-	{ "inert: dns and profiles (recipient directory controls are real)", .policy = CLOSED
-	    "recipients = { verify_local = true; deny_groups = \"all\"; deny_ambiguous = true; };\n"
-	    "dns = { servers = [ \"127.0.0.1\" ]; };\n"
-	    "profiles = ( { daemon_name = \"submission\"; } );\n",
-	    .errors = {
-		"DIR/p.conf:3: dns.servers: " INERT_LIST,
-		"DIR/p.conf:4: profiles: " INERT_LIST } },
 	{ "recipients.deny_groups: unknown value", .policy = CLOSED
 	    "recipients = { deny_groups = \"some\"; };\n",
 	    .errors = { "DIR/p.conf:2: recipients.deny_groups: unknown value \"some\" (expected "
 		"\"none\" or \"external\" or \"all\")" } },
-	/* An inert limit set to anything but 0 claims a control that is not
-	 * enforced; the words are not pinned (see the report). */
-	{ "inert: connection.max_sessions = 100", .policy = CLOSED
-	    "connection = { max_sessions = 100; };\n",
-	    .errors = { "DIR/p.conf:2: connection.max_sessions: is not implemented in this version "
-			"yet" }, .partial = true },
-	{ "inert: recipients.max = 50", .policy = CLOSED "recipients = { max = 50; };\n",
-	    .errors = { "DIR/p.conf:2: recipients.max: is not implemented in this version yet" },
-	    .partial = true },
-	{ "inert: sender.max_message_size = 10485760", .policy = CLOSED
-	    "sender = { max_message_size = 10485760; };\n",
-	    .errors = { "DIR/p.conf:2: sender.max_message_size: is not implemented in this version "
-			"yet" }, .partial = true },
+
+	/* ---- connection, sender, recipient controls, DNS, profiles (DESIGN §1, §3) ---- */
+	{ "every control loads", .policy = CLOSED
+	    "protect_local_senders = true;\n"
+	    "protect_local_senders_except = [ \"@acme.com\" ];\n"
+	    "connection = { allow_hosts = [ \"x.example\" ]; deny_hosts = [ \"y.example\" ];\n"
+	    "  verify_hostname = true; dnswl = [ \"WL.example.\" ]; max_sessions = 100;\n"
+	    "  dnsbl = ( { zone = \"zen.example\"; action = \"tag\"; },\n"
+	    "            { zone = \"bl.example\"; reply = \"554 5.7.1 Listed at %z\"; } ); };\n"
+	    "sender = { allow = [ \"@acme.com\" ]; deny = [ \"@spam.example\" ];\n"
+	    "  verify_domain = true; verify_domain_timeout = 7; strict_syntax = true;\n"
+	    "  max_message_size = 10485760; };\n"
+	    "recipients = { allow = [ \"@acme.com\" ]; deny = [ \"x@acme.com\" ]; max = 50;\n"
+	    "  max_reply = \"552 5.5.3 Too many recipients\"; };\n"
+	    "dns = { servers = [ \"127.0.0.1:5353\", \"[::1]:53\", \"192.0.2.1\" ]; timeout = 2; };\n",
+	    .check = check_controls },
+	{ "connection.dnsbl entries are checked", .policy = CLOSED
+	    "connection = { dnsbl = ( { zone = \"bl.example\"; action = \"drop\"; },\n"
+	    "  { action = \"log\"; },\n"
+	    "  { zone = \"x.example\"; when = \"always\"; },\n"
+	    "  { zone = \"y.example\"; reply = \"451 4.7.1 later\"; },\n"
+	    "  \"z.example\" ); };\n",
+	    .errors = {
+		"DIR/p.conf:2: connection.dnsbl: unknown action \"drop\" (expected \"log\", \"tag\" or "
+		"\"reject\")",
+		"DIR/p.conf:3: connection.dnsbl: each entry needs zone = \"list.example\"",
+		"DIR/p.conf:4: connection.dnsbl: unknown key \"when\" in a zone (expected zone, action "
+		"or reply)",
+		"DIR/p.conf:5: connection.dnsbl: code 451 does not fit this action, which rejects "
+		"(expected 5xx)",
+		"DIR/p.conf:6: connection.dnsbl: element 5 is not a group (expected { zone = \"...\"; "
+		"action = \"reject\"; })" } },
+	{ "dns.servers and dnswl entries are checked", .policy = CLOSED
+	    "dns = { servers = [ \"ns1.example\", \"127.0.0.1:99999\" ]; };\n"
+	    "connection = { dnswl = [ \"not a zone\" ]; };\n",
+	    .errors = {
+		"DIR/p.conf:2: dns.servers: \"ns1.example\" is not an IP address with an optional "
+		"port (expected e.g. \"127.0.0.1:5353\" or \"[::1]:53\")",
+		"DIR/p.conf:2: dns.servers: \"127.0.0.1:99999\" is not an IP address with an "
+		"optional port (expected e.g. \"127.0.0.1:5353\" or \"[::1]:53\")",
+		"DIR/p.conf:3: connection.dnswl: \"not a zone\" is not a DNS zone (expected e.g. "
+		"\"list.example\")" } },
+	{ "recipients.max_reply must be 4xx or 5xx", .policy = CLOSED
+	    "recipients = { max = 2; max_reply = \"250 2.0.0 fine\"; };\n",
+	    .errors = { "DIR/p.conf:2: recipients.max_reply: " }, .partial = true },
+	{ "connection.max_sessions_reply must defer", .policy = CLOSED
+	    "connection = { max_sessions_reply = \"554 5.7.0 Go away\"; };\n",
+	    .errors = { "DIR/p.conf:2: connection.max_sessions_reply: code 554 does not fit this "
+			"action, which defers (expected 4xx)" } },
+	{ "profiles: each is a whole policy over the base", .policy = CLOSED
+	    "local_domains = [ \"acme.com\" ];\n"
+	    "sender = { deny = [ \"@spam.example\" ]; };\n"
+	    "profiles = ( { daemon_name = \"submission\"; relay = { enforce = \"all\"; };\n"
+	    "               sender = { deny = [ \"@other.example\" ]; }; },\n"
+	    "             { daemon_name = \"smtp\"; protect_local_senders = true; } );\n",
+	    .check = check_profiles },
+	{ "profiles: process-wide keys, duplicates, no name, unknown keys", .policy = CLOSED
+	    "profiles = ( { daemon_name = \"a\"; dns = { timeout = 1; }; log_level = \"debug\"; },\n"
+	    "  { daemon_name = \"a\"; },\n"
+	    "  { relay = { enforce = \"all\"; }; },\n"
+	    "  { daemon_name = \"b\"; relay = { enforse = \"all\"; }; } );\n",
+	    .errors = {
+		"DIR/p.conf:2: dns: cannot be set in a profile (profile \"a\"): it applies to the "
+		"whole process",
+		"DIR/p.conf:2: log_level: cannot be set in a profile (profile \"a\"): it applies to "
+		"the whole process",
+		"DIR/p.conf:3: profiles: daemon_name \"a\" is used twice",
+		"DIR/p.conf:4: profiles: entry 3 needs daemon_name = \"...\" (the MTA's {daemon_name} "
+		"macro)",
+		"DIR/p.conf:5: relay.enforse: unknown key (did you mean relay.enforce?)" } },
 
 	/* ---- the whole file in one pass ---- */
 	{ "several errors, all reported in order", .policy =

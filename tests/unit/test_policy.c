@@ -182,7 +182,7 @@ static const struct row rows[] = {
 	{ "custom verify_local reply", CLOSED, RCPT_DIR,
 	    .extra = "recipients = { verify_local = true; verify_local_reply = "
 		     "\"550 5.1.1 <%s> unknown here\"; };", .rcpt = "<nobody@acme.com>",
-	    .act = DECISION_REJECT, .rule = "verify_local", .reply = "550 5.1.1 <%s> unknown here" },
+	    .act = DECISION_REJECT, .rule = "verify_local", .reply = "550 5.1.1 <sender@example.org> unknown here" },
 
 	/* ---- §2 steps 1-2: classification x enforcement mode ---- */
 	{ "external mode, external client: refused", CLOSED, .rcpt = EXT, RELAY_REJECT(R_DENIED),
@@ -910,7 +910,7 @@ static void
 step(struct session *s, const struct row *r, struct decision *d)
 {
 	if (r->rcpt == NULL)
-		session_mail(s, r->auth, or(r->from, "<sender@example.org>"), d, NULL);
+		session_mail(s, r->auth, or(r->from, "<sender@example.org>"), NULL, d, NULL);
 	else
 		session_rcpt(s, r->rcpt, d, NULL);
 }
@@ -925,9 +925,9 @@ test_row(void **state)
 
 	session_connect(s,
 	    r->name == NULL ? "unknown" : strcmp(r->name, NONAME) == 0 ? NULL : r->name,
-	    r->ip == NULL ? "203.0.113.5" : strcmp(r->ip, NOIP) == 0 ? NULL : r->ip, NULL, NULL);
+	    r->ip == NULL ? "203.0.113.5" : strcmp(r->ip, NOIP) == 0 ? NULL : r->ip, NULL, 1, &d, NULL);
 	if (r->rcpt != NULL) {
-		session_mail(s, r->auth, or(r->from, "<sender@example.org>"), &d, NULL);
+		session_mail(s, r->auth, or(r->from, "<sender@example.org>"), NULL, &d, NULL);
 		expect_action("MAIL before RCPT", &d, DECISION_CONTINUE);
 		assert_false(d.would_reject);
 	}
@@ -945,9 +945,10 @@ test_row(void **state)
 	if (r->reason != NULL)
 		assert_string_equal(or(d.reason, "(null)"), r->reason);
 	if (r->reply != NULL) {
-		char reply[REPLY_TEXT_MAX + 32];
+		char text[REPLY_TEXT_MAX * 2], reply[REPLY_TEXT_MAX * 3];
 		assert_non_null(d.reply);
-		reply_format(d.reply, reply, sizeof(reply));
+		session_reply_text(s, &d, text, sizeof(text));   /* what the client reads */
+		snprintf(reply, sizeof(reply), "%s %s %s", d.reply->code, d.reply->xcode, text);
 		assert_string_equal(reply, r->reply);
 	} else if (d.action != DECISION_CONTINUE) {
 		fail_msg("a refusal without an expected reply");
@@ -988,20 +989,20 @@ test_auth_kept_for_session(void **state)
 	struct decision d;
 
 	(void)state;
-	session_connect(s, "unknown", "203.0.113.5", NULL, NULL);
-	session_mail(s, "jdoe", "<john.doe@acme.com>", &d, NULL);
+	session_connect(s, "unknown", "203.0.113.5", NULL, 1, &d, NULL);
+	session_mail(s, "jdoe", "<john.doe@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL 1", &d, DECISION_CONTINUE);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("RCPT 1", &d, DECISION_CONTINUE);
 	assert_string_equal(d.reason, R_AUTH);
 	session_message_reset(s);               /* end of message */
-	session_mail(s, NULL, "<jd@acme.com>", &d, NULL);
+	session_mail(s, NULL, "<jd@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL 2 without macro", &d, DECISION_CONTINUE);
 	assert_string_equal(d.reason, R_OWNED);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("RCPT 2", &d, DECISION_CONTINUE);
 	session_message_reset(s);
-	session_mail(s, "", "<alice.smith@acme.com>", &d, NULL);
+	session_mail(s, "", "<alice.smith@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL 3, kept login still verified", &d, DECISION_REJECT);
 	assert_string_equal(d.rule, "verify_sender");
 }
@@ -1014,12 +1015,12 @@ test_auth_after_unauthenticated_message(void **state)
 	struct decision d;
 
 	(void)state;
-	session_connect(s, "unknown", "203.0.113.5", NULL, NULL);
-	session_mail(s, NULL, "<x@example.org>", &d, NULL);
+	session_connect(s, "unknown", "203.0.113.5", NULL, 1, &d, NULL);
+	session_mail(s, NULL, "<x@example.org>", NULL, &d, NULL);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("unauthenticated RCPT", &d, DECISION_REJECT);
 	session_message_reset(s);
-	session_mail(s, "jdoe", "<john.doe@acme.com>", &d, NULL);
+	session_mail(s, "jdoe", "<john.doe@acme.com>", NULL, &d, NULL);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("authenticated RCPT", &d, DECISION_CONTINUE);
 }
@@ -1037,8 +1038,8 @@ test_would_reject_accumulates(void **state)
 	struct decision d;
 
 	(void)state;
-	session_connect(s, "unknown", "203.0.113.5", NULL, NULL);
-	session_mail(s, "jdoe", "<alice.smith@acme.com>", &d, NULL);
+	session_connect(s, "unknown", "203.0.113.5", NULL, 1, &d, NULL);
+	session_mail(s, "jdoe", "<alice.smith@acme.com>", NULL, &d, NULL);
 	assert_true(d.would_reject);
 	session_rcpt(s, EXT, &d, NULL);
 	assert_true(d.would_reject);
@@ -1064,17 +1065,17 @@ test_error_limit_spans_messages(void **state)
 	struct decision d;
 
 	(void)state;
-	session_connect(s, "unknown", "203.0.113.5", NULL, NULL);
-	session_mail(s, "jdoe", "<alice.smith@acme.com>", &d, NULL);
+	session_connect(s, "unknown", "203.0.113.5", NULL, 1, &d, NULL);
+	session_mail(s, "jdoe", "<alice.smith@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL refused (1)", &d, DECISION_REJECT);
-	session_mail(s, "jdoe", "<john.doe@acme.com>", &d, NULL);
+	session_mail(s, "jdoe", "<john.doe@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL accepted", &d, DECISION_CONTINUE);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("RCPT refused (2)", &d, DECISION_REJECT);
 	session_rcpt(s, LOCAL, &d, NULL);
 	expect_action("RCPT local", &d, DECISION_CONTINUE);
 	session_message_reset(s);
-	session_mail(s, NULL, "<jd@acme.com>", &d, NULL);
+	session_mail(s, NULL, "<jd@acme.com>", NULL, &d, NULL);
 	expect_action("MAIL accepted again", &d, DECISION_CONTINUE);
 	session_rcpt(s, EXT, &d, NULL);
 	expect_action("RCPT refused (3)", &d, DECISION_TEMPFAIL);
@@ -1100,8 +1101,8 @@ test_log_queue_id(void **state)
 	char line[4096];
 
 	(void)state;
-	session_connect(s, "mx.example.org", "198.51.100.9", "smtpd", NULL);
-	session_mail(s, NULL, "<a@example.org>", &d, NULL);
+	session_connect(s, "mx.example.org", "198.51.100.9", "smtpd", 1, &d, NULL);
+	session_mail(s, NULL, "<a@example.org>", NULL, &d, NULL);
 	session_log_decision(s, "mail", NULL, &d, line, sizeof(line));
 	starts_with(line, "NOQUEUE: decision=accept stage=mail rule=- "
 	    "client=mx.example.org[198.51.100.9] auth=- from=<a@example.org> ");
@@ -1113,7 +1114,7 @@ test_log_queue_id(void **state)
 	session_log_decision(s, "rcpt", EXT, &d, line, sizeof(line));
 	starts_with(line, "4XyZ1b2C3d: ");
 	session_message_reset(s);
-	session_mail(s, NULL, "<b@example.org>", &d, NULL);
+	session_mail(s, NULL, "<b@example.org>", NULL, &d, NULL);
 	session_log_decision(s, "mail", NULL, &d, line, sizeof(line));
 	starts_with(line, "NOQUEUE: ");
 }

@@ -1,0 +1,75 @@
+/*
+ * controls.h - the connection, sender and recipient controls of DESIGN §1
+ * and §3 (Domino's SMTP Inbound Controls beyond the relay decision).
+ *
+ * Pure, like policy.c: DNS answers and counts arrive as facts, gathered by
+ * session.c in the order §3 prescribes (a denied host is refused before
+ * any DNS query is made). Each function judges one step and leaves the
+ * decision at DECISION_CONTINUE when the step lets the transaction go on.
+ */
+#ifndef RW_CONTROLS_H
+#define RW_CONTROLS_H
+
+#include "policy.h"
+
+#define DNSBL_MAX_ZONES 16
+
+/* What a DNS question gave; the pure side never sees c-ares. */
+enum dns_answer { DNS_ANSWER_NO, DNS_ANSWER_YES, DNS_ANSWER_TEMPFAIL };
+
+/* The DNS list answers for one client (CONNECT). */
+struct dnsbl_facts {
+	const char *whitelisted_by;                 /* dnswl zone listing the client, or NULL */
+	size_t n;                                   /* answers for dnsbl[0..n-1] */
+	enum dns_answer answers[DNSBL_MAX_ZONES];
+	char texts[DNSBL_MAX_ZONES][64];            /* the A record, or why it failed */
+};
+
+/* At CONNECT: max_sessions (sessions = live sessions including this one),
+ * then deny_hosts / allow_hosts (deny beats allow, as in Domino). */
+void policy_decide_connect(const struct policy *p, const struct client_facts *c,
+    unsigned sessions, struct decision *d, const struct trace *t);
+/* True if the client's address should be looked up in the DNS lists. */
+bool policy_needs_dnsbl(const struct policy *p, const struct client_facts *c);
+/* At CONNECT, after the lookups: the first "reject" zone listing the
+ * client refuses; a lookup failure in a "reject" zone defers; "tag" zones
+ * are written to tags (comma-separated) for a header at end of message. */
+void policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
+    const struct dnsbl_facts *f, char *tags, size_t tagslen, struct decision *d,
+    const struct trace *t);
+
+/* What MAIL FROM brought besides the address. */
+struct mail_facts {
+	const struct address *from;
+	bool authenticated;
+	long long size;                   /* SIZE= parameter; -1 when absent */
+	enum dns_answer hostname;         /* forward confirmation (verify_hostname) */
+	const char *hostname_why;
+};
+
+/* True if verify_hostname needs a forward lookup of the client's name. */
+bool policy_needs_hostname(const struct policy *p, const struct client_facts *c);
+/* At MAIL, in order: verify_hostname, strict_syntax, SIZE=, sender.deny /
+ * sender.allow, protect_local_senders. */
+void policy_decide_sender(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
+    const struct trace *t);
+/* True if verify_domain needs a DNS answer for from's domain. */
+bool policy_needs_sender_domain(const struct policy *p, const struct address *from);
+/* At MAIL: the MX-else-address answer for the sender's domain. */
+void policy_decide_sender_domain(const struct policy *p, const struct address *from,
+    enum dns_answer a, const char *why, struct decision *d, const struct trace *t);
+
+/* At RCPT, before the relay decision: strict_syntax. */
+void policy_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
+    struct decision *d, const struct trace *t);
+/* At RCPT, after the relay decision: recipients.max (accepted = recipients
+ * already accepted in this message), then recipients.deny / allow. */
+void policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt,
+    unsigned accepted, struct decision *d, const struct trace *t);
+
+/* At end of message: the counted size against max_message_size. */
+void policy_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
+    const struct trace *t);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * controls.c - connection, sender and recipient controls (see controls.h).
+ *
+ * Pure: judges the immutable policy against facts; never logs, never
+ * blocks. The order of the steps inside each function is DESIGN §3's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "controls.h"
+
+static const char *const answer_words[] = { "not listed", "listed", "lookup failed" };
+
+void
+policy_decide_connect(const struct policy *p, const struct client_facts *c, unsigned sessions,
+    struct decision *d, const struct trace *t)
+{
+	const struct connection_policy *cp = &p->connection;
+	const struct ip_addr *ip = c->has_ip ? &c->ip : NULL;
+	const char *name = c->name[0] ? c->name : NULL;
+
+	decision_init(d);
+	if (cp->max_sessions > 0 && sessions > (unsigned)cp->max_sessions) {
+		trace_printf(t, "connection: %u sessions, max_sessions is %d: refused", sessions,
+		    cp->max_sessions);
+		decision_refuse(d, DECISION_TEMPFAIL, "max_sessions", "too many sessions",
+		    &cp->max_sessions_reply);
+		snprintf(d->detail, sizeof(d->detail), "sessions=%u max=%d", sessions,
+		    cp->max_sessions);
+		return;
+	}
+	if (host_set_match(cp->deny_hosts, ip, name)) {
+		trace_printf(t, "connection: %s[%s] is in connection.deny_hosts: refused",
+		    name ? name : "unknown", c->addr);
+		decision_refuse(d, DECISION_REJECT, "deny_hosts", "host is denied connections",
+		    &cp->reply);
+		return;
+	}
+	if (host_set_count(cp->allow_hosts) > 0 && !host_set_match(cp->allow_hosts, ip, name)) {
+		trace_printf(t, "connection: %s[%s] is not in connection.allow_hosts: refused",
+		    name ? name : "unknown", c->addr);
+		decision_refuse(d, DECISION_REJECT, "allow_hosts", "host is not allowed to connect",
+		    &cp->reply);
+		return;
+	}
+	trace_printf(t, "connection: host lists pass (%u session(s)%s)", sessions,
+	    host_set_count(cp->allow_hosts) ? ", in allow_hosts" : "");
+	d->reason = "connection allowed";
+}
+
+bool
+policy_needs_dnsbl(const struct policy *p, const struct client_facts *c)
+{
+	return c->has_ip && (p->connection.ndnsbl > 0);
+}
+
+static void
+add_tag(char *tags, size_t len, const char *zone)
+{
+	size_t used = strlen(tags);
+
+	snprintf(tags + used, len - used, "%s%s", used ? "," : "", zone);
+}
+
+/* Log zones only note a hit; tag zones also mark the message; the first
+ * reject zone that lists the client ends the connection. */
+void
+policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
+    const struct dnsbl_facts *f, char *tags, size_t tagslen, struct decision *d,
+    const struct trace *t)
+{
+	const struct connection_policy *cp = &p->connection;
+	const struct dnsbl_zone *failed = NULL;
+
+	decision_init(d);
+	if (f->whitelisted_by != NULL) {
+		trace_printf(t, "dnswl: %s listed at %s: exempt from the DNS blacklists", c->addr,
+		    f->whitelisted_by);
+		d->rule = "dnswl";
+		d->reason = "client whitelisted";
+		snprintf(d->detail, sizeof(d->detail), "dnswl=%s", f->whitelisted_by);
+		return;
+	}
+	for (size_t i = 0; i < f->n && i < cp->ndnsbl; i++) {
+		const struct dnsbl_zone *z = &cp->dnsbl[i];
+		trace_printf(t, "dnsbl: %s at %s: %s (%s)", c->addr, z->zone, answer_words[f->answers[i]],
+		    f->texts[i][0] ? f->texts[i] : "-");
+		if (f->answers[i] == DNS_ANSWER_TEMPFAIL) {
+			if (z->action == DNSBL_REJECT && failed == NULL)
+				failed = z;
+			continue;
+		}
+		if (f->answers[i] == DNS_ANSWER_NO)
+			continue;
+		size_t used = strlen(d->detail);
+		snprintf(d->detail + used, sizeof(d->detail) - used, "%slisted=%s(%s)",
+		    used ? " " : "", z->zone, f->texts[i]);
+		d->rule = "dnsbl";
+		d->reason = "client listed in a DNS blacklist (logged)";
+		if (z->action == DNSBL_TAG)
+			add_tag(tags, tagslen, z->zone);
+		if (z->action == DNSBL_REJECT) {
+			decision_refuse(d, DECISION_REJECT, "dnsbl", "client listed in a DNS blacklist",
+			    &z->reply);
+			d->zone = z->zone;
+			return;
+		}
+	}
+	if (failed != NULL) {
+		decision_refuse(d, DECISION_TEMPFAIL, "dnsbl", "DNS blacklist lookup failed",
+		    &p->dns_reply);
+		d->zone = failed->zone;
+		size_t used = strlen(d->detail);
+		snprintf(d->detail + used, sizeof(d->detail) - used, "%szone=%s", used ? " " : "",
+		    failed->zone);
+	}
+}
+
+bool
+policy_needs_hostname(const struct policy *p, const struct client_facts *c)
+{
+	return p->connection.verify_hostname && c->name[0] != '\0';
+}
+
+static void
+decide_hostname(const struct policy *p, const struct client_facts *c, const struct mail_facts *m,
+    struct decision *d, const struct trace *t)
+{
+	if (c->name[0] == '\0') {
+		trace_printf(t, "verify hostname: the MTA found no verified name for %s: refused",
+		    c->addr);
+		decision_refuse(d, DECISION_REJECT, "verify_hostname", "client host name not verified",
+		    &p->connection.verify_hostname_reply);
+		snprintf(d->detail, sizeof(d->detail), "no verified PTR name");
+		return;
+	}
+	trace_printf(t, "verify hostname: %s resolves to %s: %s", c->name, c->addr,
+	    m->hostname == DNS_ANSWER_YES ? "yes" : m->hostname == DNS_ANSWER_NO ? "no" :
+	    "lookup failed");
+	if (m->hostname == DNS_ANSWER_TEMPFAIL) {
+		decision_refuse(d, DECISION_TEMPFAIL, "verify_hostname", "DNS lookup failed",
+		    &p->dns_reply);
+		snprintf(d->detail, sizeof(d->detail), "%s", m->hostname_why ? m->hostname_why : "");
+	} else if (m->hostname == DNS_ANSWER_NO) {
+		decision_refuse(d, DECISION_REJECT, "verify_hostname", "client host name not verified",
+		    &p->connection.verify_hostname_reply);
+		snprintf(d->detail, sizeof(d->detail), "%s does not resolve to %s", c->name, c->addr);
+	}
+}
+
+/* The same rule as each side of the relay lists: allow beats deny unless
+ * relay.deny_wins; a non-empty allow list refuses what it does not name. */
+static bool
+listed_refused(const struct addr_set *allow, const struct addr_set *deny, const char *local,
+    const char *domain, bool deny_wins, const char **which)
+{
+	bool allow_hit = addr_set_match(allow, local, domain);
+	bool deny_hit = addr_set_match(deny, local, domain);
+
+	*which = deny_hit ? "deny" : "allow";
+	if (allow_hit && !(deny_hit && deny_wins))
+		return false;
+	return deny_hit || addr_set_count(allow) > 0;
+}
+
+static bool
+syntax_refused(const struct policy *p, const struct address *a, const char *what,
+    struct decision *d, const struct trace *t)
+{
+	if (!p->sender.strict_syntax || a->bracketed)
+		return false;
+	trace_printf(t, "strict syntax: %s address is not in angle brackets: refused", what);
+	decision_refuse(d, DECISION_REJECT, "strict_syntax", "address not in angle brackets",
+	    &p->sender.strict_syntax_reply);
+	return true;
+}
+
+static bool
+size_refused(const struct policy *p, long long size, struct decision *d, const struct trace *t)
+{
+	int max = p->sender.max_message_size;
+
+	if (max == 0 || size < 0)
+		return false;
+	trace_printf(t, "message size: SIZE=%lld, max_message_size %d: %s", size, max,
+	    size > max ? "refused" : "pass");
+	if (size <= max)
+		return false;
+	decision_refuse(d, DECISION_REJECT, "max_message_size", "message too large",
+	    &p->sender.max_message_size_reply);
+	snprintf(d->detail, sizeof(d->detail), "size=%lld max=%d", size, max);
+	return true;
+}
+
+static bool
+sender_lists_refused(const struct policy *p, const struct address *from, struct decision *d,
+    const struct trace *t)
+{
+	const struct sender_policy *sp = &p->sender;
+	const char *which;
+
+	if (addr_set_count(sp->allow) == 0 && addr_set_count(sp->deny) == 0)
+		return false;
+	if (from->kind != ADDRESS_OK) {
+		trace_printf(t, "sender lists: %s, not judged by sender.allow/deny",
+		    from->kind == ADDRESS_NULL ? "null sender <>" : "unparsable sender");
+		return false;
+	}
+	bool refused = listed_refused(sp->allow, sp->deny, from->local, from->domain,
+	    p->relay.deny_wins, &which);
+	trace_printf(t, "sender lists: <%s@%s> %s", from->local, from->domain,
+	    refused ? (strcmp(which, "deny") == 0 ? "is in sender.deny: refused" :
+	    "is not in sender.allow: refused") : "pass");
+	if (refused)
+		decision_refuse(d, DECISION_REJECT, "sender_lists", strcmp(which, "deny") == 0 ?
+		    "sender is denied" : "sender is not allowed", &sp->reply);
+	return refused;
+}
+
+static bool
+protect_refused(const struct policy *p, const struct relay_state *rs, const struct address *from,
+    bool authenticated, struct decision *d, const struct trace *t)
+{
+	if (!p->protect_local_senders || from->kind != ADDRESS_OK ||
+	    !policy_is_local_domain(p, from->domain))
+		return false;
+	const char *who = authenticated ? "authenticated" : rs->internal ? "internal" : NULL;
+	if (who == NULL && addr_set_match(p->protect_except, from->local, from->domain))
+		who = "in protect_local_senders_except";
+	trace_printf(t, "protect local senders: <%s@%s> uses a local domain; client %s",
+	    from->local, from->domain, who ? who : "is external and unauthenticated: refused");
+	if (who != NULL)
+		return false;
+	decision_refuse(d, DECISION_REJECT, "protect_local_senders",
+	    "local sender domain from an unauthenticated external client", &p->protect_reply);
+	return true;
+}
+
+void
+policy_decide_sender(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
+    const struct trace *t)
+{
+	decision_init(d);
+	if (p->connection.verify_hostname) {
+		decide_hostname(p, c, m, d, t);
+		if (d->action != DECISION_CONTINUE)
+			return;
+	}
+	if (syntax_refused(p, m->from, "sender", d, t) || size_refused(p, m->size, d, t) ||
+	    sender_lists_refused(p, m->from, d, t) ||
+	    protect_refused(p, rs, m->from, m->authenticated, d, t))
+		return;
+}
+
+bool
+policy_needs_sender_domain(const struct policy *p, const struct address *from)
+{
+	return p->sender.verify_domain && from->kind == ADDRESS_OK && from->domain[0] != '\0' &&
+	    from->domain[0] != '[';
+}
+
+void
+policy_decide_sender_domain(const struct policy *p, const struct address *from,
+    enum dns_answer a, const char *why, struct decision *d, const struct trace *t)
+{
+	decision_init(d);
+	trace_printf(t, "verify domain: %s %s", from->domain, a == DNS_ANSWER_YES ?
+	    "has an MX or address record" : a == DNS_ANSWER_NO ? "does not exist" :
+	    "could not be looked up");
+	if (a == DNS_ANSWER_NO) {
+		decision_refuse(d, DECISION_REJECT, "verify_domain", "sender domain does not exist",
+		    &p->sender.verify_domain_reply);
+	} else if (a == DNS_ANSWER_TEMPFAIL) {
+		decision_refuse(d, DECISION_TEMPFAIL, "verify_domain", "DNS lookup failed",
+		    &p->dns_reply);
+	} else {
+		return;
+	}
+	snprintf(d->detail, sizeof(d->detail), "domain=%s%s%s", from->domain, why && *why ?
+	    " " : "", why ? why : "");
+}
+
+void
+policy_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
+    struct decision *d, const struct trace *t)
+{
+	decision_init(d);
+	syntax_refused(p, rcpt, "recipient", d, t);
+}
+
+void
+policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, unsigned accepted,
+    struct decision *d, const struct trace *t)
+{
+	const struct recipient_policy *r = &p->recipients;
+	const char *which;
+
+	decision_init(d);
+	if (r->max > 0 && accepted >= (unsigned)r->max) {
+		trace_printf(t, "recipients: %u already accepted, max is %d: refused", accepted,
+		    r->max);
+		decision_refuse(d, decision_action_of(&r->max_reply), "max_recipients",
+		    "too many recipients", &r->max_reply);
+		snprintf(d->detail, sizeof(d->detail), "accepted=%u max=%d", accepted, r->max);
+		return;
+	}
+	if (rcpt->kind != ADDRESS_OK || (addr_set_count(r->allow) == 0 &&
+	    addr_set_count(r->deny) == 0))
+		return;
+	bool refused = listed_refused(r->allow, r->deny, rcpt->local, rcpt->domain,
+	    p->relay.deny_wins, &which);
+	trace_printf(t, "recipient lists: <%s@%s> %s", rcpt->local, rcpt->domain,
+	    refused ? (strcmp(which, "deny") == 0 ? "is in recipients.deny: refused" :
+	    "is not in recipients.allow: refused") : "pass");
+	if (refused)
+		decision_refuse(d, DECISION_REJECT, "recipient_lists", strcmp(which, "deny") == 0 ?
+		    "recipient is denied" : "recipient is not allowed", &r->reply);
+}
+
+void
+policy_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
+    const struct trace *t)
+{
+	int max = p->sender.max_message_size;
+
+	decision_init(d);
+	if (max == 0)
+		return;
+	trace_printf(t, "message size: %llu bytes counted, max_message_size %d: %s", bytes, max,
+	    bytes > (unsigned long long)max ? "refused" : "pass");
+	if (bytes <= (unsigned long long)max)
+		return;
+	decision_refuse(d, DECISION_REJECT, "max_message_size", "message too large",
+	    &p->sender.max_message_size_reply);
+	snprintf(d->detail, sizeof(d->detail), "size=%llu max=%d", bytes, max);
+}
