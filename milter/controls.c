@@ -71,6 +71,7 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 {
 	const struct connection_policy *cp = &p->connection;
 	const struct dnsbl_zone *failed = NULL;
+	const char *failed_why = "";
 
 	decision_init(d);
 	if (f->whitelisted_by != NULL) {
@@ -86,8 +87,10 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 		trace_printf(t, "dnsbl: %s at %s: %s (%s)", c->addr, z->zone, answer_words[f->answers[i]],
 		    f->texts[i][0] ? f->texts[i] : "-");
 		if (f->answers[i] == DNS_ANSWER_TEMPFAIL) {
-			if (z->action == DNSBL_REJECT && failed == NULL)
+			if (z->action == DNSBL_REJECT && failed == NULL) {
 				failed = z;
+				failed_why = f->texts[i];
+			}
 			continue;
 		}
 		if (f->answers[i] == DNS_ANSWER_NO)
@@ -111,8 +114,8 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 		    &p->dns_reply);
 		d->zone = failed->zone;
 		size_t used = strlen(d->detail);
-		snprintf(d->detail + used, sizeof(d->detail) - used, "%szone=%s", used ? " " : "",
-		    failed->zone);
+		snprintf(d->detail + used, sizeof(d->detail) - used, "%szone=%s: %s", used ? " " : "",
+		    failed->zone, failed_why);
 	}
 }
 

@@ -407,6 +407,7 @@ walk_rrs(const struct question *q, int section, void (*fn)(const struct rr *, vo
 struct reading {
 	int type;
 	const struct ip_addr *want;        /* A/AAAA: look for this address */
+	bool dnsbl;                        /* A: a listing is an address in 127/8 */
 	bool found;                        /* a record of the type (that matched want) */
 	bool null_mx;
 	bool list_error;                   /* DNSBL: 127.255.255.x, "query refused" */
@@ -433,6 +434,10 @@ read_rr(const struct rr *r, void *ctx)
 		return;
 	if (g->want != NULL) {
 		g->found = g->found || memcmp(g->want->bytes, r->rdata, alen) == 0;
+		return;
+	}
+	if (!g->dnsbl) {
+		g->found = true;
 		return;
 	}
 	if (r->type == T_A && r->rdata[0] == 127 && !g->found) {
@@ -690,7 +695,7 @@ dns_list_lookup(struct dns *d, const struct ip_addr *ip, const char *const *zone
 		ask(d, q, np, now_ms() + d->timeout * 1000LL);
 	for (size_t j = 0; j < np; j++) {
 		size_t i = pending[j];
-		struct reading g = { .type = T_A };
+		struct reading g = { .type = T_A, .dnsbl = true };
 		uint32_t ttl = TTL_MAX;
 		char why[300];
 		answers[i] = judge(&q[j], &g, &ttl, why, sizeof(why));

@@ -94,9 +94,10 @@ CONF
 
 dns_stop() {
 	[ -n "$DNS_PID" ] || return 0
-	kill -TERM "$DNS_PID" 2>/dev/null
-	wait "$DNS_PID" 2>/dev/null
+	kill -TERM "$DNS_PID" 2>/dev/null || true
+	wait "$DNS_PID" 2>/dev/null || true
 	DNS_PID=''
+	return 0
 }
 
 dns_queries() {
@@ -125,7 +126,8 @@ time.sleep(100000)' "$port" "$dir/silent.port" &
 
 silent_stop() {
 	[ -n "$SILENT_PID" ] || return 0
-	kill -TERM "$SILENT_PID" 2>/dev/null
-	wait "$SILENT_PID" 2>/dev/null
+	kill -TERM "$SILENT_PID" 2>/dev/null || true
+	wait "$SILENT_PID" 2>/dev/null || true
 	SILENT_PID=''
+	return 0
 }
