@@ -4,7 +4,7 @@
 # Runs every tests/milter/t-*.lua with miltertest against a private
 # relaywarden (one per script, started with the policy fixture the script
 # names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
-# every tests/cli/*.sh and tests/ldap/t-*.sh with BINARY as its argument. Prints "ok NAME" or
+# every tests/cli/*.sh, tests/ldap/t-*.sh and tests/dns/t-*.sh with BINARY as its argument. Prints "ok NAME" or
 # "FAIL NAME" followed by the test's output and the milter's log, then the
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
@@ -127,6 +127,15 @@ done
 # Real slapd: each script starts and stops its own on a free loopback port.
 for script in tests/ldap/t-*.sh; do
 	name=ldap/$(basename "$script" .sh)
+	rc=0
+	timeout -k 5 "$TIMEOUT" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
+	[ "$rc" -eq 124 ] && echo "# did not finish within $TIMEOUT s" >>"$RUN_TMP/out"
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+# Real DNS server: each script starts its own unbound (tests/lib/dns.sh).
+for script in tests/dns/t-*.sh; do
+	name=dns/$(basename "$script" .sh)
 	rc=0
 	timeout -k 5 "$TIMEOUT" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
 	[ "$rc" -eq 124 ] && echo "# did not finish within $TIMEOUT s" >>"$RUN_TMP/out"

@@ -6,7 +6,7 @@
 # Source it from bash. Both bind 127.0.0.1 only, on free ports, and are
 # stopped by PID, never by name.
 #
-#   dns_start DIR        unbound in the foreground (-d) with DIR/unbound.conf,
+#   dns_start DIR [PORT] unbound in the foreground (-d) with DIR/unbound.conf,
 #                        logging every query to DIR/unbound.log; waits (<= 5 s)
 #                        until it answers. Exports DNS_PORT, DNS_PID, DNS_LOG.
 #   dns_stop             SIGTERM, reap.
@@ -56,7 +56,7 @@ PY
 dns_start() {
 	local dir=$1 i
 	mkdir -p "$dir"
-	DNS_PORT=$(dns_free_port)
+	DNS_PORT=${2:-$(dns_free_port)}
 	DNS_LOG=$dir/unbound.log
 	cat >"$dir/unbound.conf" <<CONF
 server:
