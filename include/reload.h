@@ -3,8 +3,9 @@
  *
  * reload_block_signal must run in the main thread before any thread exists
  * (before smfi_main), so that SIGUSR1 reaches only the reload thread's
- * sigtimedwait and SIGTERM/SIGINT/SIGHUP only libmilter's signal thread. The thread re-reads the policy on SIGUSR1, or when the
- * policy file's or the directory file's mtime changes (checked every
+ * sigtimedwait and SIGTERM/SIGINT/SIGHUP only libmilter's signal thread.
+ * The thread re-reads the policy on SIGUSR1, or when the policy file's or
+ * the directory file's mtime changes (checked every
  * config_update_interval seconds of the running policy). A reload that
  * fails validation logs every error and keeps the running snapshot.
  */

@@ -544,8 +544,8 @@ judge_mailboxes(const struct policy *p, const struct client_facts *c,
 			break;
 		}
 	}
-	decision_refuse(d, DECISION_REJECT, "verify_sender", "header sender not owned by authenticated user",
-	    &p->verify_sender.reply);
+	decision_refuse(d, DECISION_REJECT, "verify_sender",
+	    "header sender not owned by authenticated user", &p->verify_sender.reply);
 	domino_words(d, c, &first);
 }
 
