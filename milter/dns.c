@@ -274,9 +274,11 @@ poll_once(ares_channel ch, int wait_ms)
 	int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
 	struct timeval tv, *tvp = ares_timeout(ch, NULL, &tv);
 
+	/* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into bit 31 (UB). */
+	unsigned ubits = (unsigned)bits;
 	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-		    (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+		short ev = (short)(((ubits >> i) & 1u ? POLLIN : 0) |
+		    ((ubits >> (i + ARES_GETSOCK_MAXNUM)) & 1u ? POLLOUT : 0));
 		if (ev != 0)
 			pfd[n++] = (struct pollfd){ socks[i], ev, 0 };
 	}
