@@ -4,7 +4,7 @@
 # Runs every tests/milter/t-*.lua with miltertest against a private
 # relaywarden (one per script, started with the policy fixture the script
 # names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
-# every tests/cli/*.sh, tests/ldap/t-*.sh and tests/dns/t-*.sh with BINARY as its argument. Prints "ok NAME" or
+# every tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh and tests/e2e/t-*.sh with BINARY as its argument. Prints "ok NAME" or
 # "FAIL NAME" followed by the test's output and the milter's log, then the
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
@@ -139,6 +139,16 @@ for script in tests/dns/t-*.sh; do
 	rc=0
 	timeout -k 5 "$TIMEOUT" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
 	[ "$rc" -eq 124 ] && echo "# did not finish within $TIMEOUT s" >>"$RUN_TMP/out"
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+# Real MTAs: each script starts its own Postfix or Sendmail, smtp-sink and
+# relaywarden on free loopback ports (tests/e2e/lib).
+for script in tests/e2e/t-*.sh; do
+	name=e2e/$(basename "$script" .sh)
+	rc=0
+	timeout -k 5 "$((TIMEOUT * 2))" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
+	[ "$rc" -eq 124 ] && echo "# did not finish within $((TIMEOUT * 2)) s" >>"$RUN_TMP/out"
 	report "$name" "$rc" "$RUN_TMP/out"
 done
 
