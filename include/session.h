@@ -41,6 +41,7 @@ struct session {
 	enum dns_answer hostname;
 	char hostname_why[256];
 	char dnsbl_tags[256];           /* "tag" zones listing the client */
+	char connect_would_reject[64];  /* report_only: the rule CONNECT would have refused by */
 	struct relay_state relay;
 	char auth[256];                 /* {auth_authen}; "" when not authenticated */
 	unsigned errors;                /* refusals so far, for error_limit */

@@ -111,6 +111,8 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 	if (d->action == DECISION_CONTINUE)
 		check_dns_lists(s, d, t);
 	policy_finish(s->policy, &s->errors, d, t);
+	if (d->would_reject)      /* report_only: every message of the session says so */
+		snprintf(s->connect_would_reject, sizeof(s->connect_would_reject), "%s", d->rule);
 }
 
 static bool
@@ -217,6 +219,7 @@ session_mail(struct session *s, const char *auth, const char *from, const char *
 	const struct policy *p = s->policy;
 
 	session_message_reset(s);
+	snprintf(s->msg.would_reject, sizeof(s->msg.would_reject), "%s", s->connect_would_reject);
 	if (auth != NULL && *auth != '\0')
 		snprintf(s->auth, sizeof(s->auth), "%s", auth);
 	address_parse(from, &s->msg.from);

@@ -38,4 +38,17 @@ T.run(function()
 	T.ok(mt.getheader(conn, "X-Relaywarden", 0) == "would-reject rule=verify_sender",
 		"k. header X-Relaywarden: would-reject rule=verify_sender")
 	T.close(conn)
+
+	-- a connection control under report_only: every message of the session is marked
+	conn = T.connect_expect("k. denied host connects anyway", "unknown", "192.0.2.66",
+		{ decision = "would-reject", reply = "554 5.7.1 Connection refused for policy reasons.",
+		  contains = { " rule=deny_hosts " } })
+	for i = 1, 2 do
+		T.mail(conn, "k. MAIL " .. i .. " from the denied host", "<bogus.user@bogus.com>")
+		T.rcpt(conn, "k. RCPT " .. i .. " from the denied host", "<jd@acme.com>", {})
+		T.ok(mt.eom(conn) == nil, "k. mt.eom " .. i)
+		T.ok(mt.getheader(conn, "X-Relaywarden", 0) == "would-reject rule=deny_hosts",
+			"k. message " .. i .. ": X-Relaywarden: would-reject rule=deny_hosts")
+	end
+	T.close(conn)
 end)
