@@ -26,12 +26,12 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
               libcmocka-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
-              m4 liblockfile1 systemd
+              m4 liblockfile1 systemd clang libclang-rt-14-dev
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)
 
-.PHONY: all deps test-deps run check unit itest asan tsan clean
+.PHONY: all deps test-deps run check unit itest asan tsan fuzz fuzz-short clean
 all: $(BUILD)/relaywarden
 
 deps:
@@ -73,7 +73,7 @@ itest: $(BUILD)/relaywarden
 
 check: test-deps
 	$(MAKE) all
-	$(MAKE) purity unit itest
+	$(MAKE) purity unit itest fuzz-short
 
 # Pure modules must never see libmilter, LDAP or c-ares (STYLE.md 4.1).
 purity:
@@ -81,6 +81,38 @@ purity:
 	  milter/policy.c milter/controls.c include/controls.h milter/address.c milter/netmatch.c milter/session.c milter/config*.c \
 	  include/policy.h include/address.h include/netmatch.h include/session.h \
 	  || { echo "a pure module includes libmilter or ldap.h"; exit 1; }
+
+# libFuzzer targets (clang), each over the library sources with ASan+UBSan.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := address header config session
+FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
+FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+             -lpthread
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)/fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(CPPFLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
+
+$(BUILD)/fuzz:
+	mkdir -p $@
+
+# make fuzz FUZZ_SECONDS=N: every target for N seconds, corpus kept in
+# $(BUILD)/fuzz/corpus-TARGET, seeds from tests/fuzz/corpus/TARGET.
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	  echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	  if ! LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp:print_suppressions=0 \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(BUILD)/fuzz/corpus-$$t \
+	    tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1; then \
+	    tail -n 40 $(BUILD)/fuzz/$$t.log; echo "fuzz_$$t: FINDING (see $(BUILD)/fuzz/)"; exit 1; fi; \
+	  grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log; \
+	done
+
+# The brief run of `make check`.
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" \
