@@ -41,6 +41,8 @@ TIMEOUT=${RW_TEST_TIMEOUT:-60}
 # would spoil the exact stderr of the syntax-error golden test.
 printf 'leak:strbuf_append\n' >"$RUN_TMP/lsan.supp"
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$RUN_TMP/lsan.supp:print_suppressions=0}
+# Under `make tsan`: libmilter's shutdown races are its own (tests/tsan.supp).
+export TSAN_OPTIONS=${TSAN_OPTIONS:-suppressions=$TOP/tests/tsan.supp}
 passed=0
 failed=0
 

@@ -98,6 +98,27 @@ function T.decisions_since_mark()
 end
 
 -- Waits (<= timeout s) until text appears in the log after the mark.
+-- How many times text occurs in the whole milter log.
+function T.count_log(text)
+	local n, from = 0, 1
+	local all = T.log_all()
+	while true do
+		local s, e = string.find(all, text, from, true)
+		if s == nil then return n end
+		n, from = n + 1, e + 1
+	end
+end
+
+-- Waits until text occurs at least n times in the log; fails otherwise.
+function T.wait_log_count(text, n, timeout)
+	local tries = math.floor((timeout or 5) / 0.05)
+	for _ = 1, tries do
+		if T.count_log(text) >= n then return true end
+		mt.sleep(0.05)
+	end
+	T.fail("the log never held " .. n .. " times [" .. text .. "]")
+end
+
 function T.wait_log(text, timeout)
 	local tries = math.floor((timeout or 5) / 0.05)
 	for _ = 1, tries do
