@@ -47,8 +47,25 @@ run_usage(void)
 	return EX_USAGE;
 }
 
+/* A unix socket bound as root belongs to milter.user and its primary group
+ * (give that user the MTA's group, e.g. postfix), mode 0660: the MTA can
+ * connect, nobody else can. */
 static int
-drop_privileges(const char *user)
+hand_over_socket(const char *spec, const struct passwd *pw)
+{
+	const char *path = strchr(spec, ':') + 1;
+
+	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
+		return 0;
+	if (chown(path, pw->pw_uid, pw->pw_gid) != 0 || chmod(path, 0660) != 0) {
+		log_err("cannot give %s to %s: %m", path, pw->pw_name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drop_privileges(const char *user, const char *socket)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -58,6 +75,8 @@ drop_privileges(const char *user)
 	}
 	if (getuid() == pw->pw_uid)
 		return 0;
+	if (hand_over_socket(socket, pw) < 0)
+		return -1;
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		log_err("cannot drop privileges to %s: %m", user);
@@ -84,7 +103,7 @@ start_milter(const struct policy *p)
 		    "directory missing?)", p->milter_socket);
 		return -1;
 	}
-	if (p->milter_user != NULL && drop_privileges(p->milter_user) < 0)
+	if (p->milter_user != NULL && drop_privileges(p->milter_user, p->milter_socket) < 0)
 		return -1;
 	return 0;
 }

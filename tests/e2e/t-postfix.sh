@@ -114,4 +114,6 @@ e2e_refused "dmz-edge: the Internet may not relay" "$RELAY" \
 e2e_refused "dmz-edge: nor claim an acme.com sender" \
 	"550 5.7.1 Sender address rejected: authentication required" \
 	--from john.doe@acme.com --to jd@acme.com
+e2e_check "the SASL passwords never reach relaywarden's log" \
+	sh -c "! grep -qE 'Secret-[12]' '$E2E_DIR/relaywarden.log'"
 e2e_done
