@@ -27,8 +27,9 @@ sm_fetch() {
 	for pkg in sendmail-bin sendmail-base sendmail-cf; do
 		if ! ls "$SM_CACHE/${pkg}_"*.deb >/dev/null 2>&1; then
 			# _apt cannot write into root's cache directory: download as root
-			(cd "$SM_CACHE" && apt-get download -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
-				{ echo "# apt-get download $pkg failed" >&2; return 1; }
+			(cd "$SM_CACHE" && { apt-get download -o APT::Sandbox::User=root "$pkg" ||
+				{ apt-get update -q && apt-get download -o APT::Sandbox::User=root "$pkg"; }; } \
+				>/dev/null) || { echo "# apt-get download $pkg failed" >&2; return 1; }
 		fi
 		dpkg-deb -x "$(ls "$SM_CACHE/${pkg}_"*.deb | tail -n 1)" "$root"
 	done
