@@ -31,7 +31,7 @@ TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bi
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)
 
-.PHONY: all deps test-deps run check unit itest asan tsan fuzz fuzz-short clean
+.PHONY: all deps test-deps run check unit itest asan tsan valgrind fuzz fuzz-short clean
 all: $(BUILD)/relaywarden
 
 deps:
@@ -73,7 +73,7 @@ itest: $(BUILD)/relaywarden
 
 check: test-deps
 	$(MAKE) all
-	$(MAKE) purity unit itest fuzz-short
+	$(MAKE) purity unit itest fuzz-short asan
 
 # Pure modules must never see libmilter, LDAP or c-ares (STYLE.md 4.1).
 purity:
@@ -117,6 +117,17 @@ fuzz-short:
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 	  CFLAGS="-O1 -g" unit itest
+
+# The milter-protocol suites under valgrind: no process may lose memory.
+valgrind: all
+	rm -rf $(BUILD)/valgrind && mkdir -p $(BUILD)/valgrind
+	RW_VALGRIND_DIR=$(CURDIR)/$(BUILD)/valgrind RW_ONLY='^(milter|dns)/' RW_STOP_GRACE=100 \
+	  RW_TEST_TIMEOUT=240 tests/run-itests.sh tests/valgrind.sh
+	@n=$$(grep -L 'definitely lost: 0 bytes\|no leaks are possible' $(BUILD)/valgrind/vg.*.log | \
+	  xargs -r grep -l 'definitely lost' | wc -l); \
+	  grep -h 'definitely lost' $(BUILD)/valgrind/vg.*.log | sed 's/^==[0-9]*== *//' | \
+	    sort | uniq -c; \
+	  [ $$n -eq 0 ] || { echo "valgrind: $$n process(es) lost memory"; exit 1; }
 
 tsan:
 	$(MAKE) BUILD=build/tsan SANITIZE="-fsanitize=thread" CFLAGS="-O1 -g" unit itest
