@@ -303,6 +303,8 @@ reply_text(const struct crow *r, const struct decision *d, char *out, size_t len
 
 	if (n >= 2 && addr[0] == '<')
 		snprintf(sender, sizeof(sender), "%.*s", (int)(n - 2), addr + 1);
+	else
+		snprintf(sender, sizeof(sender), "%s", addr);
 	reply_expand(d->reply, sender, r->ip != NULL ? r->ip : "192.0.2.20",
 	    d->zone ? d->zone : "", text, sizeof(text));
 	snprintf(out, len, "%s %s %s", d->reply->code, d->reply->xcode, text);
