@@ -136,3 +136,4 @@ clean:
 	rm -rf build
 
 -include $(wildcard $(BUILD)/obj/*.d)
+include bench/bench.mk

@@ -1,0 +1,18 @@
+# bench/bench.mk - `make bench`: the load driver, the null milter and the
+# run script (included by the Makefile).
+BENCH_WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Werror
+
+$(BUILD)/bench/mload: bench/mload.c | $(BUILD)/bench
+	$(CC) $(BENCH_WARN) -O2 -g -o $@ $< -lpthread
+
+$(BUILD)/bench/null_milter: bench/null_milter.c | $(BUILD)/bench
+	$(CC) $(BENCH_WARN) -O2 -g -o $@ $< -lmilter -lpthread
+
+$(BUILD)/bench:
+	mkdir -p $@
+
+.PHONY: bench bench-tools
+bench-tools: all $(BUILD)/bench/mload $(BUILD)/bench/null_milter
+
+bench: test-deps bench-tools
+	bench/run.sh $(BUILD)
