@@ -16,3 +16,4 @@ bench-tools: all $(BUILD)/bench/mload $(BUILD)/bench/null_milter
 
 bench: test-deps bench-tools
 	bench/run.sh $(BUILD)
+	bench/e2e.sh $(BUILD)
