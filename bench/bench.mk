@@ -11,9 +11,14 @@ $(BUILD)/bench/null_milter: bench/null_milter.c | $(BUILD)/bench
 $(BUILD)/bench:
 	mkdir -p $@
 
-.PHONY: bench bench-tools
+.PHONY: bench bench-tools soak
+SOAK_SECONDS ?= 600
 bench-tools: all $(BUILD)/bench/mload $(BUILD)/bench/null_milter
 
 bench: test-deps bench-tools
 	bench/run.sh $(BUILD)
 	bench/e2e.sh $(BUILD)
+
+# make soak SOAK_SECONDS=N: steady load, RSS and fds over time, and their slope.
+soak: bench-tools
+	bench/soak.sh $(BUILD) $(SOAK_SECONDS)
