@@ -39,7 +39,7 @@ TIMEOUT=${RW_TEST_TIMEOUT:-60}
 # Under `make asan`: libconfig (1.5, Debian 12) leaks its scanner's string
 # buffer when a file has a syntax error; that is not relaywarden's leak and
 # would spoil the exact stderr of the syntax-error golden test.
-printf 'leak:strbuf_append\n' >"$RUN_TMP/lsan.supp"
+printf 'leak:libconfig.so\n' >"$RUN_TMP/lsan.supp"
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$RUN_TMP/lsan.supp:print_suppressions=0}
 # Under `make tsan`: libmilter's shutdown races are its own (tests/tsan.supp).
 export TSAN_OPTIONS=${TSAN_OPTIONS:-suppressions=$TOP/tests/tsan.supp}
