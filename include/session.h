@@ -43,7 +43,7 @@ struct session {
 	char dnsbl_tags[256];           /* "tag" zones listing the client */
 	char connect_would_reject[64];  /* report_only: the rule CONNECT would have refused by */
 	struct relay_state relay;
-	char auth[256];                 /* {auth_authen}; "" when not authenticated */
+	char *auth;                     /* {auth_authen}, whole; NULL when not authenticated */
 	unsigned errors;                /* refusals so far, for error_limit */
 	struct message msg;
 };

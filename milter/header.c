@@ -210,6 +210,51 @@ is_phrase(const struct token *toks, size_t a, size_t b)
 	return true;
 }
 
+/* Does one word of a quoted display name read as an address other than
+ * the mailbox's own?  Outlook writes "user@dom" <user@dom>, which is fine;
+ * "boss@acme.com" <evil@evil.example> shows the reader a sender that is
+ * not the one verified. */
+static bool
+word_mimics(const char *w, size_t n, const char *own)
+{
+	char text[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2], key[sizeof(text)];
+	const char *at = memchr(w, '@', n);
+	struct address a;
+
+	if (at == NULL || at == w || at == w + n - 1)
+		return false;
+	if (n >= sizeof(text))
+		return true;            /* too long to be a name anyone reads */
+	memcpy(text, w, n);
+	text[n] = '\0';
+	address_parse(text, &a);
+	return !address_key(&a, '\0', key, sizeof(key)) || strcmp(key, own) != 0;
+}
+
+static bool
+phrase_mimics(const struct token *toks, size_t a, size_t b, const struct address *box)
+{
+	static const char seps[] = " \t<>()[],;:'\"";
+	char own[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2];
+
+	if (box == NULL || !address_key(box, '\0', own, sizeof(own)))
+		own[0] = '\0';
+	for (size_t i = a; i < b; i++) {
+		const char *s = toks[i].text, *end = s + toks[i].len;
+		if (toks[i].kind != TOK_QUOTED)
+			continue;
+		while (s < end) {
+			size_t n = 0;
+			while (s + n < end && strchr(seps, s[n]) == NULL)
+				n++;
+			if (n > 0 && word_mimics(s, n, own))
+				return true;
+			s += n > 0 ? n : 1;
+		}
+	}
+	return false;
+}
+
 /* name-addr: [phrase] "<" [obs-route] addr-spec ">". */
 static int
 parse_angle(const struct token *toks, size_t a, size_t lt, size_t b, struct address *out,
@@ -229,7 +274,11 @@ parse_angle(const struct token *toks, size_t a, size_t lt, size_t b, struct addr
 	for (size_t i = start; i < b - 1; i++)
 		if (is_special(&toks[i], '<') || is_special(&toks[i], '>'))
 			return *error = "unbalanced angle brackets", -1;
-	return parse_addr_spec(toks, start, b - 1, out, error);
+	if (parse_addr_spec(toks, start, b - 1, out, error) < 0)
+		return -1;
+	if (phrase_mimics(toks, a, lt, out))
+		return *error = "display name holds another address", -1;
+	return 0;
 }
 
 static int
@@ -280,6 +329,8 @@ parse_group(const struct token *toks, size_t i, size_t colon, size_t n,
 {
 	if (!is_phrase(toks, i, colon) || i == colon)
 		return *error = "malformed group name", -1;
+	if (phrase_mimics(toks, i, colon, NULL))
+		return *error = "group name holds an address", -1;
 	for (i = colon + 1;;) {
 		size_t end = element_end(toks, i, n, true);
 		if (end == n)

@@ -27,6 +27,7 @@ void
 session_free(struct session *s)
 {
 	session_message_reset(s);
+	free(s->auth);
 	free(s);
 }
 
@@ -139,7 +140,7 @@ lookup_owner(struct session *s, const struct trace *t)
 static struct sender_facts
 sender_facts_of(struct session *s)
 {
-	struct sender_facts sf = { s->auth[0] ? s->auth : NULL, &s->msg.from, LOOKUP_NOTFOUND,
+	struct sender_facts sf = { s->auth, &s->msg.from, LOOKUP_NOTFOUND,
 		NULL, s->msg.lookup_why };
 
 	if (s->msg.looked_up) {
@@ -202,7 +203,7 @@ sender_controls(struct session *s, const char *const *args, struct decision *d,
 		s->hostname = DNS_ANSWER_NO;
 	}
 	check_hostname(s, t);
-	struct mail_facts mf = { &s->msg.from, s->auth[0] != '\0', declared_size(args),
+	struct mail_facts mf = { &s->msg.from, s->auth != NULL, declared_size(args),
 		s->hostname, s->hostname_why };
 	policy_decide_sender(p, &s->client, &s->relay, &mf, d, t);
 	if (d->action != DECISION_CONTINUE || !policy_needs_sender_domain(p, &s->msg.from))
@@ -220,15 +221,17 @@ session_mail(struct session *s, const char *auth, const char *from, const char *
 
 	session_message_reset(s);
 	snprintf(s->msg.would_reject, sizeof(s->msg.would_reject), "%s", s->connect_would_reject);
-	if (auth != NULL && *auth != '\0')
-		snprintf(s->auth, sizeof(s->auth), "%s", auth);
+	if (auth != NULL && *auth != '\0' && (s->auth == NULL || strcmp(s->auth, auth) != 0)) {
+		free(s->auth);          /* whole: a prefix of a long login is another login */
+		s->auth = xstrdup(auth);
+	}
 	address_parse(from, &s->msg.from);
 	address_log_escape(from, s->msg.from_text, sizeof(s->msg.from_text));
-	policy_note_auth(p, s->auth[0] ? s->auth : NULL, &s->relay, t);
+	policy_note_auth(p, s->auth, &s->relay, t);
 
 	sender_controls(s, args, d, t);
 	if (d->action == DECISION_CONTINUE) {
-		if (policy_needs_owner(p, s->auth[0] ? s->auth : NULL, &s->msg.from))
+		if (policy_needs_owner(p, s->auth, &s->msg.from))
 			lookup_owner(s, t);
 		struct sender_facts sf = sender_facts_of(s);
 		policy_decide_mail(p, &s->client, &sf, d, t);
@@ -279,7 +282,7 @@ session_eoh(struct session *s, struct decision *d, const struct trace *t)
 	const struct message *m = &s->msg;
 	struct header_facts h = { m->nfrom, m->nsender, m->from_header, m->sender_header };
 
-	if (policy_needs_owner_headers(p, s->auth[0] ? s->auth : NULL))
+	if (policy_needs_owner_headers(p, s->auth))
 		lookup_owner(s, t);
 	struct sender_facts sf = sender_facts_of(s);
 	policy_decide_headers(p, &s->client, &sf, &h, d, t);
@@ -366,7 +369,7 @@ session_log_decision(struct session *s, const char *stage, const char *rcpt,
 	}
 	if (rcpt != NULL)
 		address_log_escape(rcpt, rcpt_text, sizeof(rcpt_text));
-	address_log_escape(s->auth[0] ? s->auth : "-", auth, sizeof(auth));
+	address_log_escape(s->auth ? s->auth : "-", auth, sizeof(auth));
 	snprintf(line, sizeof(line), "%s: decision=%s stage=%s rule=%s client=%s[%s] auth=%s "
 	    "from=%s%s%s reason=\"%s\"%s%s%s%s%s%s", s->msg.qid, decision_word(d), stage,
 	    d->rule ? d->rule : "-", c->name[0] ? c->name : "unknown", c->addr, auth,

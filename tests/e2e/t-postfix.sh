@@ -74,6 +74,32 @@ e2e_refused "milter restarted: back to normal" "$RELAY" \
 e2e_delivered "milter restarted: local delivery" "jd@acme.com" \
 	--from bogus.user@bogus.com --to jd@acme.com
 
+# ---- the milter killed under load: every message is either judged and
+# delivered, or deferred with 4xx; none is accepted unchecked, none bounced
+e2e_reload "$P/closed-relay.conf" || exit 1
+before_rcpts=$(grep -c 'decision=accept stage=rcpt .* rcpt=<jd@acme.com>' "$E2E_RW_LOG")
+load_pids=()
+for i in $(seq 1 16); do
+	swaks --server 127.0.0.1 --port "$E2E_MTA_PORT" --timeout 30 --from "load$i@example.org" \
+		--to jd@acme.com >"$E2E_DIR/load.$i" 2>&1 &
+	load_pids+=($!)
+done
+sleep 0.3
+e2e_milter_stop KILL
+wait "${load_pids[@]}"
+accepted=$(grep -l '^<-  250 2\.0\.0 Ok: queued' "$E2E_DIR"/load.* | wc -l)
+deferred=$(grep -lE '^<\*\* 4[0-9][0-9] ' "$E2E_DIR"/load.* | wc -l)
+refused5=$(grep -lE '^<\*\* 5[0-9][0-9] ' "$E2E_DIR"/load.* | wc -l)
+judged=$(($(grep -c 'decision=accept stage=rcpt .* rcpt=<jd@acme.com>' "$E2E_RW_LOG") - before_rcpts))
+echo "# under load: $accepted accepted, $deferred deferred, $refused5 refused with 5xx, $judged judged"
+e2e_check "under load: every message accepted or deferred" test $((accepted + deferred)) -eq 16
+e2e_check "under load: none refused with 5xx" test "$refused5" -eq 0
+e2e_check "under load: no more accepted than relaywarden judged" test "$accepted" -le "$judged"
+E2E_SINK_EXPECT=$((E2E_SINK_EXPECT + accepted))
+e2e_check "under load: exactly the accepted ones delivered" sink_wait "$E2E_SINK_EXPECT" 30
+e2e_check "under load: no other delivery" _sink_exact 0.5
+e2e_milter_start || exit 1
+
 # ---- verify authenticated sender (enforce for all hosts, group send-as)
 e2e_reload "$P/verify-sender.conf" || exit 1
 e2e_refused "verify-sender: unauthenticated relay" "$RELAY" \
