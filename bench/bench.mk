@@ -8,14 +8,25 @@ $(BUILD)/bench/mload: bench/mload.c | $(BUILD)/bench
 $(BUILD)/bench/null_milter: bench/null_milter.c | $(BUILD)/bench
 	$(CC) $(BENCH_WARN) -O2 -g -o $@ $< -lmilter -lpthread
 
+$(BUILD)/bench/smtpload: bench/smtpload.c | $(BUILD)/bench
+	$(CC) $(BENCH_WARN) -O2 -g -o $@ $< -lpthread
+
 $(BUILD)/bench:
 	mkdir -p $@
 
-.PHONY: bench bench-tools soak
-SOAK_SECONDS ?= 600
-bench-tools: all $(BUILD)/bench/mload $(BUILD)/bench/null_milter
+# Postfix's ldap: table, for row C (its own sender_login_maps check).
+BENCH_PKGS := postfix-ldap
 
-bench: test-deps bench-tools
+.PHONY: bench bench-deps bench-tools soak
+SOAK_SECONDS ?= 600
+bench-tools: all $(BUILD)/bench/mload $(BUILD)/bench/null_milter $(BUILD)/bench/smtpload
+
+bench-deps: test-deps
+	@m="$(call missing,$(BENCH_PKGS))"; if [ -n "$$m" ]; then \
+	  echo "installing benchmark packages: $$m"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$m; fi
+
+bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)
 	bench/e2e.sh $(BUILD)
 

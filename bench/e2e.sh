@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# bench/e2e.sh BUILD - end to end: smtp-source -> a private Postfix ->
-# smtp-sink, messages/s with (D) no milter, (A) the null milter and (B)
-# relaywarden (closed relay, file directory), all in one run.
+# bench/e2e.sh BUILD - end to end through a private Postfix to smtp-sink,
+# messages/s side by side, all in one run:
 #
-# smtp-source cannot authenticate, so the messages are unauthenticated and
-# go to a local recipient (accepted by relaywarden's relay decision).
-# Postfix's own reject_authenticated_sender_login_mismatch (row C of issue
-# 6) needs SMTP AUTH and an ldap: map; it is not measured here (see
-# README "Performance").
+#   unauthenticated, smtp-source (local recipient, closed relay, file directory)
+#     D  no milter          A  the null milter          B  relaywarden
+#   authenticated, bench/smtpload (AUTH PLAIN, external recipient, MAIL FROM
+#   and From: the login's own address, one LDAP directory: a private slapd)
+#     D  no milter          A  the null milter
+#     B  relaywarden: verify_sender envelope + headers against slapd (cached)
+#     C  no milter; Postfix's own reject_authenticated_sender_login_mismatch
+#        with smtpd_sender_login_maps = ldap: (one search per MAIL, no cache)
 #
 # BENCH_MSGS (default 4000) messages, BENCH_SESSIONS (default 8) parallel.
 set -euo pipefail
@@ -19,6 +21,8 @@ SESS=${BENCH_SESSIONS:-8}
 . "$TOP/tests/e2e/lib/sink.sh"
 # shellcheck source=../tests/e2e/lib/postfix.sh
 . "$TOP/tests/e2e/lib/postfix.sh"
+# shellcheck source=../tests/lib/slapd.sh
+. "$TOP/tests/lib/slapd.sh"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench-e2e.XXXXXX")
 chmod 755 "$DIR"
 MPID=''
@@ -26,13 +30,20 @@ cleanup() {
 	[ -n "$MPID" ] && kill -KILL "$MPID" 2>/dev/null
 	pf_stop
 	sink_stop
+	slapd_stop >/dev/null 2>&1 || true
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
 MPORT=$(e2e_free_port)
 sink_start "$DIR" >/dev/null
 
-# run SLUG NAME MILTER-SPEC: one Postfix with that smtpd_milters, MSGS messages.
+# result NAME N NANOSECONDS
+result() {
+	awk -v n="$2" -v ns="$3" -v name="$1" \
+		'BEGIN { printf "| %s | %d | %.0f |\n", name, n, n / (ns / 1e9) }'
+}
+
+# run SLUG NAME MILTER-SPEC: unauthenticated, smtp-source, MSGS messages.
 run() {
 	local slug=$1 name=$2 milter=$3 before t0 t1
 	pf_start "$DIR/pf-$slug" "$milter" "$SINK_PORT" >/dev/null
@@ -43,21 +54,93 @@ run() {
 	sink_wait $((before + MSGS)) 120 || echo "  ($name: only $(($(sink_count) - before)) delivered)"
 	t1=$(date +%s%N)
 	pf_stop
-	awk -v n="$MSGS" -v ns=$((t1 - t0)) -v name="$name" \
-		'BEGIN { printf "| %s | %d | %.0f |\n", name, n, n / (ns / 1e9) }'
+	result "$name" "$MSGS" $((t1 - t0))
+}
+
+# run_auth SLUG NAME MILTER-SPEC: SMTP AUTH as u00001, smtpload, MSGS messages.
+run_auth() {
+	local slug=$1 name=$2 milter=$3 before t0 t1 out
+	pf_start "$DIR/pf-$slug" "$milter" "$SINK_PORT" >/dev/null
+	pf_user u00001 bench-secret
+	before=$(sink_count)
+	t0=$(date +%s%N)
+	out=$("$BUILD/bench/smtpload" -s "$PF_PORT" -c "$SESS" -n "$MSGS" \
+		-a u00001:bench-secret -f u00001@acme.com -t partner@example.org) ||
+		echo "  ($name: $out)"
+	sink_wait $((before + MSGS)) 120 || echo "  ($name: only $(($(sink_count) - before)) delivered)"
+	t1=$(date +%s%N)
+	# the check measured must be on: a spoofed sender is refused (B, C)
+	if [ "${4:-}" = spoof ] && "$BUILD/bench/smtpload" -s "$PF_PORT" -c 1 -n 1 \
+		-a u00001:bench-secret -f u00002@acme.com -t partner@example.org >/dev/null 2>&1; then
+		echo "  ($name: a spoofed sender was NOT refused)"
+	fi
+	pf_stop
+	result "$name" "$MSGS" $((t1 - t0))
+}
+
+start_milter() { # PROGRAM ARGS...
+	"$@" >>"$DIR/milter.log" 2>&1 &
+	MPID=$!
+	e2e_wait_port "$MPORT" 50
+}
+
+stop_milter() {
+	kill -KILL "$MPID"
+	wait "$MPID" 2>/dev/null || true
+	MPID=''
 }
 
 echo "| row | messages | messages/s (accepted and delivered to smtp-sink) |"
 echo "|---|---|---|"
 run D "D no milter" ""
-"$BUILD/bench/null_milter" "inet:$MPORT@127.0.0.1" >/dev/null 2>&1 &
-MPID=$!
-e2e_wait_port "$MPORT" 50
+start_milter "$BUILD/bench/null_milter" "inet:$MPORT@127.0.0.1"
 run A "A null milter" "inet:127.0.0.1:$MPORT"
-kill -KILL "$MPID"; wait "$MPID" 2>/dev/null || true
+stop_milter
 sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
 	"$TOP/policies/examples/closed-relay.conf" >"$DIR/policy.conf"
-"$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p "inet:$MPORT@127.0.0.1" >"$DIR/rw.log" 2>&1 &
-MPID=$!
-e2e_wait_port "$MPORT" 50
+start_milter "$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p "inet:$MPORT@127.0.0.1"
 run B "B relaywarden" "inet:127.0.0.1:$MPORT"
+stop_milter
+
+{
+	sed -n '/^dn: dc=acme,dc=com/,/^ou: groups/p' "$TOP/tests/ldap/people.ldif"
+	echo
+	for ((i = 1; i <= 1000; i++)); do
+		printf 'dn: uid=u%05d,ou=people,dc=acme,dc=com\nobjectClass: inetOrgPerson\n' "$i"
+		printf 'uid: u%05d\ncn: User %d\nsn: User\nmail: u%05d@acme.com\n\n' "$i" "$i" "$i"
+	done
+} >"$DIR/people.ldif"
+slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
+cat >"$DIR/verify.conf" <<CONF
+log_level = "info";
+config_update_interval = 0;
+local_domains = [ "acme.com" ];
+relay = { authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
+verify_sender = { envelope = true; headers = true; };
+directory = { backend = "ldap"; cache = { ttl = 3600; negative_ttl = 600; };
+  ldap = { uris = [ "$SLAPD_URI" ]; base = "dc=acme,dc=com";
+    user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
+    address_attributes = [ "mail" ]; }; };
+CONF
+cat >"$DIR/login-map.cf" <<CF
+server_host = $SLAPD_URI
+version = 3
+search_base = dc=acme,dc=com
+query_filter = (&(objectClass=inetOrgPerson)(mail=%s))
+result_attribute = uid
+CF
+chmod 644 "$DIR/login-map.cf"
+
+echo
+echo "| row (SMTP AUTH) | messages | messages/s (accepted and delivered to smtp-sink) |"
+echo "|---|---|---|"
+run_auth Dauth "D no milter" ""
+start_milter "$BUILD/bench/null_milter" "inet:$MPORT@127.0.0.1"
+run_auth Aauth "A null milter" "inet:127.0.0.1:$MPORT"
+stop_milter
+start_milter "$BUILD/relaywarden" -f -c "$DIR/verify.conf" -p "inet:$MPORT@127.0.0.1"
+run_auth Bauth "B relaywarden (verify_sender, LDAP)" "inet:127.0.0.1:$MPORT" spoof
+stop_milter
+PF_EXTRA_CF="smtpd_sender_login_maps = ldap:$DIR/login-map.cf
+smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch" \
+	run_auth Cauth "C Postfix sender_login_maps (ldap:), no milter" "" spoof

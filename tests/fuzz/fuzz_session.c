@@ -85,7 +85,7 @@ check_relay(const struct session *s, const char *rcpt, const struct decision *d)
 	struct address a;
 
 	address_parse(rcpt, &a);
-	if (d->action != DECISION_CONTINUE || s->relay.allowed || s->auth[0] != '\0')
+	if (d->action != DECISION_CONTINUE || s->relay.allowed || s->auth != NULL)
 		return;
 	if (a.kind == ADDRESS_OK && a.domain[0] != '\0' && a.route == ROUTE_NONE &&
 	    !policy_is_local_domain(s->policy, a.domain))

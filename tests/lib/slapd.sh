@@ -244,22 +244,24 @@ slapd_srch_count() {
 
 # ---------------------------------------------------------------- black hole
 
+# blackhole_start DIR [PORT]: a listener that accepts and never answers, on
+# PORT (e.g. a stopped slapd's) or a free one; exports BLACKHOLE_PORT.
 blackhole_start() {
-	local dir=$1 i
+	local dir=$1 port=${2:-0} i
 	mkdir -p "$dir" || return 1
 	BLACKHOLE_LOG=$dir/blackhole.log
 	: >"$BLACKHOLE_LOG"
 	rm -f "$dir/blackhole.port"
 	"$LDT_PYTHON" -c 'import socket,sys
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)
-s.bind(("127.0.0.1",0)); s.listen(64)
+s.bind(("127.0.0.1",int(sys.argv[3]))); s.listen(64)
 open(sys.argv[1]+".tmp","w").write(str(s.getsockname()[1])+"\n")
 import os; os.rename(sys.argv[1]+".tmp",sys.argv[1])
 held=[]
 while True:
     c,a=s.accept(); held.append(c)
     with open(sys.argv[2],"a") as f: f.write("accepted %s:%d\n"%a)' \
-		"$dir/blackhole.port" "$BLACKHOLE_LOG" </dev/null >"$dir/blackhole.err" 2>&1 &
+		"$dir/blackhole.port" "$BLACKHOLE_LOG" "$port" </dev/null >"$dir/blackhole.err" 2>&1 &
 	BLACKHOLE_PID=$!
 	export BLACKHOLE_PID BLACKHOLE_LOG
 	for ((i = 0; i < 50; i++)); do

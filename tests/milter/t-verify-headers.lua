@@ -46,7 +46,10 @@ T.run(function()
 		{ { "From", "Alice <alice.smith@acme.com>" } }, NOT_OWNED,
 		{ "sending mail from alice.smith@acme.com failed to match directory address" })
 	headers_case("quoted display name posing as an address",
-		{ { "From", "\"john.doe@acme.com\" <evil@evil.example>" } }, NOT_OWNED)
+		{ { "From", "\"john.doe@acme.com\" <evil@evil.example>" } }, MALFORMED,
+		{ 'detail="display name holds another address"' })
+	headers_case("own address as quoted display name (Outlook)",
+		{ { "From", "\"John.Doe@acme.com\" <john.doe@acme.com>" } }, nil)
 	headers_case("two From: headers",
 		{ { "From", "john.doe@acme.com" }, { "From", "john.doe@acme.com" } }, MALFORMED,
 		{ 'detail="more than one From: header"' })
