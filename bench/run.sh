@@ -15,6 +15,11 @@
 # (VmHWM), LDAP searches per transaction (slapd's stats log), ratio to A.
 #
 # BENCH_TX (default 20000) transactions per row, BENCH_CONC (default 4).
+# A and the warm-cache rows (B1, F) run BENCH_REPEAT (default 3) times,
+# interleaved, and print their median: two cores shared with the driver
+# make a single run vary by ±10 %.
+# BENCH_COMPARE=/path/to/another/relaywarden adds its F rows (before/after
+# a change, measured in the same run). BENCH_ONLY=F runs only the F rows.
 set -euo pipefail
 BUILD=${1:-build}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +27,7 @@ cd "$TOP"
 BUILD=$(cd "$BUILD" && pwd)
 TX=${BENCH_TX:-20000}
 CONC=${BENCH_CONC:-4}
+REPEAT=${BENCH_REPEAT:-3}
 # shellcheck source=../tests/lib/slapd.sh
 . tests/lib/slapd.sh
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench.XXXXXX")
@@ -123,48 +129,69 @@ header() {
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
+# median LINES...: the row with the median tx/s (4th '|' field), its ratio
+# recomputed against A_TPS (the median A of the same repetitions).
+median() {
+	printf '%s\n' "$@" | grep '^|' | sort -t'|' -k4 -n | sed -n "$((($# + 1) / 2))p" |
+		awk -F'|' -v a="$A_TPS" 'BEGIN { OFS = "|" } { $12 = sprintf(" %.2f ", $4 / a); print }'
+}
+
+# pair NAME CONC: A, then relaywarden (and BENCH_COMPARE), warm cache, each
+# BENCH_REPEAT times interleaved; prints the median row of each.
+pair() {
+	local name=$1 c=$2 r a=() b=() x=()
+	for ((r = 0; r < REPEAT; r++)); do
+		start_milter "$BUILD/bench/null_milter" "unix:$DIR/m.sock"
+		a+=("$(row A hit "$c")")
+		stop_milter
+		b+=("$(warm_row "$BUILD/relaywarden" "$name" "$c")")
+		[ -z "${BENCH_COMPARE:-}" ] || x+=("$(warm_row "$BENCH_COMPARE" "$name (BENCH_COMPARE)" "$c")")
+	done
+	A_TPS=1
+	A_TPS=$(median "${a[@]}" | awk -F'|' '{ print $4 + 0 }')
+	median "${a[@]}"
+	median "${b[@]}"
+	[ -z "${BENCH_COMPARE:-}" ] || median "${x[@]}"
+}
+
+warm_row() { # BINARY NAME CONC
+	start_milter "$1" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
+	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 100 -m hit >/dev/null   # warm the cache
+	row "$2" hit "$3"
+	stop_milter
+}
+
 echo "# relaywarden benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ //')"
-echo "# $TX transactions per row, concurrency $CONC unless shown; bench/run.sh"
+echo "# $TX transactions per row, concurrency $CONC unless shown; A, B1 and F rows: the median of $REPEAT interleaved runs; bench/run.sh"
 people_ldif >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null || exit 1
 header
 
-start_milter "$BUILD/bench/null_milter" "unix:$DIR/m.sock"
-row A hit "$CONC"
-stop_milter
-
 ldap_policy "$DIR/warm.conf" 3600
-start_milter "$BUILD/relaywarden" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
-"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 100 -m hit >/dev/null   # warm the cache
-row B1 hit "$CONC"
-stop_milter
-
 ldap_policy "$DIR/cold.conf" 0
-start_milter "$BUILD/relaywarden" -f -c "$DIR/cold.conf" -p "unix:$DIR/m.sock"
-row B2 miss "$CONC"
-stop_milter
-
-start_milter "$BUILD/relaywarden" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
-row B3 p95 "$CONC"
-stop_milter
-
-for n in 10 1000 10000 100000; do
-	lists_policy "$n" "$DIR/lists-$n.conf"
-	start_milter "$BUILD/relaywarden" -f -c "$DIR/lists-$n.conf" -p "unix:$DIR/m.sock"
-	row "E $n" relay "$CONC"
+rows_b_e() { # B2, B3 and E at CONC
+	start_milter "$BUILD/relaywarden" -f -c "$DIR/cold.conf" -p "unix:$DIR/m.sock"
+	row B2 miss "$CONC"
 	stop_milter
-done
+
+	start_milter "$BUILD/relaywarden" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
+	row B3 p95 "$CONC"
+	stop_milter
+
+	for n in 10 1000 10000 100000; do
+		lists_policy "$n" "$DIR/lists-$n.conf"
+		start_milter "$BUILD/relaywarden" -f -c "$DIR/lists-$n.conf" -p "unix:$DIR/m.sock"
+		row "E $n" relay "$CONC"
+		stop_milter
+	done
+}
+[ "${BENCH_ONLY:-}" = F ] || { pair B1 "$CONC"; rows_b_e; }
 
 for c in 1 2 4 8 16 32 64 100; do
-	start_milter "$BUILD/bench/null_milter" "unix:$DIR/m.sock"
-	row A hit "$c"
-	stop_milter
-	start_milter "$BUILD/relaywarden" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
-	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 100 -m hit >/dev/null
-	row "F B1" hit "$c"
-	stop_milter
+	pair "F B1" "$c"
 done
 
+[ "${BENCH_ONLY:-}" != F ] || exit 0
 echo
 t0=$(date +%s%N)
 "$BUILD/relaywarden" check -c "$DIR/lists-100000.conf" >/dev/null

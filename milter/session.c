@@ -360,7 +360,11 @@ session_log_decision(struct session *s, const char *stage, const char *rcpt,
 	const struct client_facts *c = &s->client;
 	char line[4096], reply[REPLY_TEXT_MAX * 2] = "", rcpt_text[ADDRESS_TEXT_MAX] = "";
 	char auth[300], detail[sizeof(d->detail) * 4], text[REPLY_TEXT_MAX * 2], safe[sizeof(text) * 4];
+	bool warn = d->rule != NULL && strcmp(d->rule, "directory") == 0 &&
+	    d->action == DECISION_CONTINUE;
 
+	if (buf == NULL && !log_enabled(warn ? LOG_LEVEL_WARN : LOG_LEVEL_INFO))
+		return;         /* log_level = "warn" on a busy relay: format nothing */
 	quote_safe(d->detail, detail, sizeof(detail));
 	if (d->reply != NULL) {
 		session_reply_text(s, d, text, sizeof(text));
@@ -377,7 +381,7 @@ session_log_decision(struct session *s, const char *stage, const char *rcpt,
 	    d->reason ? d->reason : "allowed", reply[0] ? " reply=\"" : "", reply,
 	    reply[0] ? "\"" : "", detail[0] ? " detail=\"" : "", detail,
 	    detail[0] ? "\"" : "");
-	if (d->rule != NULL && strcmp(d->rule, "directory") == 0 && d->action == DECISION_CONTINUE)
+	if (warn)
 		log_warn("%s", line);
 	else
 		log_info("%s", line);
