@@ -22,6 +22,8 @@ bool log_enabled(enum log_level level);
 /* Parses "err" | "warn" | "info" | "debug". */
 bool log_level_parse(const char *name, enum log_level *out);
 
+/* An already formatted line (the decision lines): no second printf pass. */
+void log_text(enum log_level level, const char *msg);
 void log_err(const char *fmt, ...) RW_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) RW_PRINTF(1, 2);
 void log_info(const char *fmt, ...) RW_PRINTF(1, 2);

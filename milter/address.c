@@ -388,14 +388,18 @@ void
 address_log_escape(const char *text, char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)(text != NULL ? text : "");
-	size_t total = 0, pos = 0, room, dots;
+	size_t total = 0, pos = 0, room, dots, n = 0;
 
 	if (len == 0)
 		return;
 	/* Stop counting once it cannot fit: the input may be long. */
-	for (size_t i = 0; s[i] != '\0' && total < len; i++)
-		total += escaped_len(s[i]);
+	for (; s[n] != '\0' && total < len; n++)
+		total += escaped_len(s[n]);
 	room = len - 1;
+	if (total == n && n <= room && s[n] == '\0') {
+		memcpy(buf, s, n + 1);          /* nothing to escape: the usual case */
+		return;
+	}
 	dots = 0;
 	if (total > room) {
 		dots = room < 3 ? room : 3;

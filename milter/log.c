@@ -83,22 +83,33 @@ stamp_now(char *buf, size_t len, long *ms)
  * from concurrent sessions never interleave and never wait for each other
  * in user space. */
 static void
-write_stderr(enum log_level level, const char *fmt, va_list ap)
+write_stderr(enum log_level level, const char *msg)
 {
 	char line[4200], stamp[32];
+	size_t n, mlen = strlen(msg);
 	long ms;
-	size_t n;
-	int h;
 
-	stamp_now(stamp, sizeof(stamp), &ms);
-	h = snprintf(line, sizeof(line), "%s.%03ldZ %s[%s]: ", stamp, ms, log_ident,
-	    level_names[level]);
-	if (h < 0 || (size_t)h >= sizeof(line) - 2)
-		return;
-	int m = vsnprintf(line + h, sizeof(line) - (size_t)h - 1, fmt, ap);
-	n = (size_t)h + (m < 0 ? 0 : (size_t)m);
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	size_t slen = stamp_now(stamp, sizeof(stamp), &ms);
+	const char *parts[] = { log_ident, "[", level_names[level], "]: " };
+	memcpy(line, stamp, slen);
+	n = slen;
+	line[n++] = '.';
+	line[n++] = (char)('0' + ms / 100);
+	line[n++] = (char)('0' + ms / 10 % 10);
+	line[n++] = (char)('0' + ms % 10);
+	line[n++] = 'Z';
+	line[n++] = ' ';
+	for (size_t i = 0; i < RW_NELEM(parts); i++) {
+		size_t plen = strlen(parts[i]);
+		if (plen > 256)
+			return;         /* an ident this long is a caller's bug */
+		memcpy(line + n, parts[i], plen);
+		n += plen;
+	}
+	if (mlen > sizeof(line) - 2 - n)
+		mlen = sizeof(line) - 2 - n;
+	memcpy(line + n, msg, mlen);
+	n += mlen;
 	line[n++] = '\n';
 	for (size_t off = 0; off < n;) {
 		ssize_t w = write(STDERR_FILENO, line + off, n - off);
@@ -110,20 +121,28 @@ write_stderr(enum log_level level, const char *fmt, va_list ap)
 	}
 }
 
+void
+log_text(enum log_level level, const char *msg)
+{
+	static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	if (!log_enabled(level))
+		return;
+	if (use_stderr)
+		write_stderr(level, msg);
+	else
+		syslog(priorities[level], "%s", msg);
+}
+
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
-	static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[4096];
 
 	if (!log_enabled(level))
 		return;
-	if (use_stderr) {
-		write_stderr(level, fmt, ap);
-		return;
-	}
 	vsnprintf(line, sizeof(line), fmt, ap);
-	syslog(priorities[level], "%s", line);
+	log_text(level, line);
 }
 
 #define LOG_FN(name, level)                     \
