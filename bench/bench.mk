@@ -14,8 +14,9 @@ $(BUILD)/bench/smtpload: bench/smtpload.c | $(BUILD)/bench
 $(BUILD)/bench:
 	mkdir -p $@
 
-# Postfix's ldap: table, for row C (its own sender_login_maps check).
-BENCH_PKGS := postfix-ldap
+# Postfix's ldap: table, for row C (its own sender_login_maps check);
+# valgrind for bench/callgrind.sh.
+BENCH_PKGS := postfix-ldap valgrind
 
 .PHONY: bench bench-deps bench-tools soak
 SOAK_SECONDS ?= 600
@@ -28,6 +29,7 @@ bench-deps: test-deps
 
 bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)
+	bench/callgrind.sh $(BUILD)
 	bench/e2e.sh $(BUILD)
 
 # make soak SOAK_SECONDS=N: steady load, RSS and fds over time, and their slope.
