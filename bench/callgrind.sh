@@ -15,6 +15,8 @@ cd "$TOP"
 TX=${BENCH_CG_TX:-2000}
 # shellcheck source=../tests/lib/slapd.sh
 . tests/lib/slapd.sh
+# shellcheck source=lib.sh
+. bench/lib.sh
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-callgrind.XXXXXX")
 MPID=''
 cleanup() {
@@ -25,27 +27,9 @@ cleanup() {
 trap cleanup EXIT
 [ -z "${BENCH_CG_KEEP:-}" ] || trap - EXIT
 
-{
-	sed -n '/^dn: dc=acme,dc=com/,/^ou: groups/p' tests/ldap/people.ldif
-	echo
-	for ((i = 1; i <= 10; i++)); do
-		printf 'dn: uid=u%05d,ou=people,dc=acme,dc=com\nobjectClass: inetOrgPerson\n' "$i"
-		printf 'uid: u%05d\ncn: User %d\nsn: User\nmail: u%05d@acme.com\n\n' "$i" "$i" "$i"
-	done
-} >"$DIR/people.ldif"
+bench_people 10 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
-cat >"$DIR/warm.conf" <<CONF
-log_level = "info";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { enforce = "all"; authenticated = "allow";
-  deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = true; };
-directory = { backend = "ldap"; cache = { ttl = 3600; negative_ttl = 3600; };
-  ldap = { uris = [ "$SLAPD_URI" ]; base = "dc=acme,dc=com";
-    user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
-    address_attributes = [ "mail" ]; }; };
-CONF
+bench_ldap_policy "$DIR/warm.conf" 3600
 
 # measure NAME OUT PROGRAM ARGS...: Ir of TX transactions after a warm-up,
 # counters zeroed before and dumped right after the measured transactions.

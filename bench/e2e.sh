@@ -23,6 +23,8 @@ SESS=${BENCH_SESSIONS:-8}
 . "$TOP/tests/e2e/lib/postfix.sh"
 # shellcheck source=../tests/lib/slapd.sh
 . "$TOP/tests/lib/slapd.sh"
+# shellcheck source=lib.sh
+. "$TOP/bench/lib.sh"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench-e2e.XXXXXX")
 chmod 755 "$DIR"
 MPID=''
@@ -102,26 +104,9 @@ start_milter "$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p "inet:$MPORT@127.0
 run B "B relaywarden" "inet:127.0.0.1:$MPORT"
 stop_milter
 
-{
-	sed -n '/^dn: dc=acme,dc=com/,/^ou: groups/p' "$TOP/tests/ldap/people.ldif"
-	echo
-	for ((i = 1; i <= 1000; i++)); do
-		printf 'dn: uid=u%05d,ou=people,dc=acme,dc=com\nobjectClass: inetOrgPerson\n' "$i"
-		printf 'uid: u%05d\ncn: User %d\nsn: User\nmail: u%05d@acme.com\n\n' "$i" "$i" "$i"
-	done
-} >"$DIR/people.ldif"
+bench_people 1000 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
-cat >"$DIR/verify.conf" <<CONF
-log_level = "info";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = true; };
-directory = { backend = "ldap"; cache = { ttl = 3600; negative_ttl = 600; };
-  ldap = { uris = [ "$SLAPD_URI" ]; base = "dc=acme,dc=com";
-    user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
-    address_attributes = [ "mail" ]; }; };
-CONF
+bench_ldap_policy "$DIR/verify.conf" 3600
 cat >"$DIR/login-map.cf" <<CF
 server_host = $SLAPD_URI
 version = 3

@@ -30,6 +30,8 @@ CONC=${BENCH_CONC:-4}
 REPEAT=${BENCH_REPEAT:-3}
 # shellcheck source=../tests/lib/slapd.sh
 . tests/lib/slapd.sh
+# shellcheck source=lib.sh
+. bench/lib.sh
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench.XXXXXX")
 MPID=''
 cleanup() {
@@ -39,30 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 CLK=$(getconf CLK_TCK)
-
-people_ldif() {
-	sed -n '/^dn: dc=acme,dc=com/,/^ou: groups/p' tests/ldap/people.ldif
-	echo
-	for ((i = 1; i <= 10000; i++)); do
-		printf 'dn: uid=u%05d,ou=people,dc=acme,dc=com\nobjectClass: inetOrgPerson\n' "$i"
-		printf 'uid: u%05d\ncn: User %d\nsn: User\nmail: u%05d@acme.com\n\n' "$i" "$i" "$i"
-	done
-}
-
-ldap_policy() { # FILE TTL
-	cat >"$1" <<CONF
-log_level = "info";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { enforce = "all"; authenticated = "allow";
-  deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = true; };
-directory = { backend = "ldap"; cache = { ttl = $2; negative_ttl = $2; };
-  ldap = { uris = [ "$SLAPD_URI" ]; base = "dc=acme,dc=com";
-    user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
-    address_attributes = [ "mail" ]; pool_size = 8; }; };
-CONF
-}
 
 lists_policy() { # FILE N: N destination domains and N client networks
 	local n=$1
@@ -163,12 +141,12 @@ warm_row() { # BINARY NAME CONC
 
 echo "# relaywarden benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ //')"
 echo "# $TX transactions per row, concurrency $CONC unless shown; A, B1 and F rows: the median of $REPEAT interleaved runs; bench/run.sh"
-people_ldif >"$DIR/people.ldif"
+bench_people 10000 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null || exit 1
 header
 
-ldap_policy "$DIR/warm.conf" 3600
-ldap_policy "$DIR/cold.conf" 0
+bench_ldap_policy "$DIR/warm.conf" 3600
+bench_ldap_policy "$DIR/cold.conf" 0
 rows_b_e() { # B2, B3 and E at CONC
 	start_milter "$BUILD/relaywarden" -f -c "$DIR/cold.conf" -p "unix:$DIR/m.sock"
 	row B2 miss "$CONC"
