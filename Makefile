@@ -16,7 +16,7 @@ LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
-LIB_SRCS := address config config_keys controls directory directory_cache directory_file directory_ldap dns errlist explain \
+LIB_SRCS := address config config_apply config_keys controls directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
             header ldap_conn log netmatch policy reload reply session snapshot strmap xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)

@@ -11,7 +11,24 @@
 #include "errlist.h"
 #include "policy.h"
 
-struct config_key;
+/* The table's row types; only config_keys.c (the table, lookup and types)
+ * and config_apply.c (reading a value into the policy) look inside. */
+enum key_type {
+	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
+	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_ZONES,
+	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES,
+};
+
+struct config_key {
+	const char *path;
+	enum key_type type;
+	size_t offset;                 /* into struct policy; unused when inert */
+	const char *const *names;      /* K_ENUM: values in enum order */
+	int min, max;                  /* K_INT */
+	enum reply_class klass;        /* K_REPLY */
+};
+
+#define CONFIG_FIELD(ctx, k, type) ((type *)((char *)(ctx)->policy + (k)->offset))
 
 /* What a handler needs to read one setting into the policy. */
 struct config_ctx {
@@ -26,8 +43,15 @@ struct config_ctx {
 const struct config_key *config_key_find(const char *path);
 /* True if the entry is a section (a group to descend into). */
 bool config_key_is_section(const struct config_key *k);
-/* Reads setting s (already known to be this key) into ctx->policy. */
+/* "an integer", "a list of strings, [ ... ]": what a key of type t looks like. */
+const char *config_type_words(enum key_type t);
+/* False, with the error added, if s is not of k's type ("wrong type (expected ...)"). */
+bool config_key_type_check(const struct config_key *k, const config_setting_t *s,
+    struct config_ctx *ctx);
+/* Reads setting s (already known to be this key) into ctx->policy (config_apply.c). */
 void config_key_apply(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx);
+/* Parses a built-in reply (aborts if it is wrong: a programming error). */
+void config_default_reply(struct reply *r, enum reply_class klass, const char *text);
 /* Sets every default; allocates the empty sets. */
 void config_keys_defaults(struct policy *p);
 /* Frees connection.dnsbl's zones. */

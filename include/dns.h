@@ -24,10 +24,6 @@
 
 struct dns;
 
-/* True if v is "ip", "ip:port", "[v6]" or "[v6]:port"; writes c-ares's
- * "ip:port" form to out. */
-bool dns_server_parse(const char *v, char *out, size_t len);
-
 /* Checks servers ("ip" or "ip:port", "[v6]:port") and creates the resolver
  * (no query is sent). NULL with the problems in errs (file is the policy
  * file, key "dns.servers"). */

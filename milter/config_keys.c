@@ -1,9 +1,8 @@
 /*
- * config_keys.c - every key of the policy file, in one table.
- *
- * Each row names a dotted key, its type and the field it fills. A list
- * key replaces what was there (the defaults, or the base policy's value
- * when a profile overrides it). Runs on the loading thread only.
+ * config_keys.c - every key of the policy file, in one table: its dotted
+ * path, type, field and bounds, how a misspelt key is matched to a known
+ * one, and every default. Reading a value into the policy is
+ * config_apply.c's. Runs on the loading thread only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,21 +15,6 @@
 #include "strmap.h"
 #include "xalloc.h"
 
-enum key_type {
-	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
-	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_ZONES,
-	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES,
-};
-
-struct config_key {
-	const char *path;
-	enum key_type type;
-	size_t offset;                 /* into struct policy; unused when inert */
-	const char *const *names;      /* K_ENUM: values in enum order */
-	int min, max;                  /* K_INT */
-	enum reply_class klass;        /* K_REPLY */
-};
-
 static const char *const enforce_names[] = { "external", "all", "none", NULL };
 static const char *const auth_names[] = { "allow", "check", NULL };
 static const char *const hidden_names[] = { "reject", "judge", NULL };
@@ -38,7 +22,6 @@ static const char *const null_names[] = { "allow", "reject", NULL };
 static const char *const failure_names[] = { "tempfail", "accept", NULL };
 static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
-static const char *const dnsbl_names[] = { "log", "tag", "reject", NULL };
 
 #define F(field) offsetof(struct policy, field)
 #define SECTION(p) { p, K_SECTION, 0, NULL, 0, 0, 0 }
@@ -146,8 +129,6 @@ static const struct config_key keys[] = {
 	KEY("profiles", K_PROFILES, profiles),
 };
 
-#define FIELD(ctx, k, type) ((type *)((char *)(ctx)->policy + (k)->offset))
-
 void
 config_error(struct config_ctx *ctx, const config_setting_t *s, const char *key, const char *fmt,
     ...)
@@ -175,8 +156,8 @@ is_list(const config_setting_t *s)
 	return t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST;
 }
 
-static const char *
-type_words(enum key_type t)
+const char *
+config_type_words(enum key_type t)
 {
 	switch (t) {
 	case K_BOOL: return "true or false";
@@ -208,6 +189,16 @@ type_fits(enum key_type t, const config_setting_t *s)
 	case K_DNSBL: case K_PROFILES: return st == CONFIG_TYPE_LIST;
 	case K_SECTION: return st == CONFIG_TYPE_GROUP;
 	}
+	return false;
+}
+
+bool
+config_key_type_check(const struct config_key *k, const config_setting_t *s,
+    struct config_ctx *ctx)
+{
+	if (type_fits(k->type, s))
+		return true;
+	config_error(ctx, s, k->path, "wrong type (expected %s)", config_type_words(k->type));
 	return false;
 }
 
@@ -269,343 +260,13 @@ config_key_suggest(const char *path)
 	return best;
 }
 
-static void
-apply_enum(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	const char *v = config_setting_get_string(s);
-	char expected[256] = "";
-
-	for (size_t i = 0; k->names[i] != NULL; i++) {
-		if (strcmp(v, k->names[i]) == 0) {
-			*FIELD(ctx, k, int) = (int)i;
-			return;
-		}
-		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected),
-		    "%s\"%s\"", i ? " or " : "", k->names[i]);
-	}
-	config_error(ctx, s, k->path, "unknown value \"%s\" (expected %s)", v, expected);
-}
-
-static void
-apply_int(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	long long v = config_setting_get_int64(s);
-
-	if ((k->min != 0 || k->max != 0) && (v < k->min || v > k->max)) {
-		config_error(ctx, s, k->path, "%lld is out of range (expected %d to %d)", v, k->min,
-		    k->max);
-		return;
-	}
-	*FIELD(ctx, k, int) = (int)v;
-}
-
-static void
-apply_path(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	const char *v = config_setting_get_string(s);
-	char **field = FIELD(ctx, k, char *);
-
-	free(*field);
-	*field = NULL;
-	if (*v == '\0') {      /* "" means none, except where a file is required */
-		if (strcmp(k->path, "directory.file") == 0)
-			config_error(ctx, s, k->path, "empty path (expected a file name)");
-		return;
-	}
-	*field = v[0] == '/' ? xstrdup(v) : xasprintf("%s/%s", ctx->dir, v);
-}
-
-static void
-apply_char(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	const char *v = config_setting_get_string(s);
-
-	if (strlen(v) > 1 || (v[0] != '\0' && (v[0] <= ' ' || v[0] == '@' || v[0] >= 0x7f))) {
-		config_error(ctx, s, k->path, "\"%s\" is not a single printable character "
-		    "(expected e.g. \"+\", or \"\" for none)", v);
-		return;
-	}
-	*FIELD(ctx, k, char) = v[0];
-}
-
-static void
-apply_reply(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	char err[512];
-
-	if (reply_parse(config_setting_get_string(s), k->klass, FIELD(ctx, k, struct reply), err,
-	    sizeof(err)) < 0)
-		config_error(ctx, s, k->path, "%s", err);
-}
-
-/* Local domains are plain names: recipients compare exactly, client names
- * on a label boundary, so both indexes are filled from one entry. */
-static int
-add_local_domain(struct policy *p, const char *v, char *err, size_t errlen)
-{
-	char name[256];
-
-	if (!domain_normalize(v, name, sizeof(name))) {
-		snprintf(err, errlen, "\"%s\" is not a domain name (expected e.g. \"acme.com\")", v);
-		return -1;
-	}
-	strmap_put(p->local_domain_names, name, strlen(name), 1);
-	return domain_set_add(p->local_domains, name, err, errlen);
-}
-
-/* Adds one list element to the set behind the key; returns 0 or -1 + err. */
-static int
-add_zone(struct strlist *l, const char *v, char *err, size_t errlen)
-{
-	char zone[256];
-
-	if (!domain_normalize(v, zone, sizeof(zone))) {
-		snprintf(err, errlen, "\"%s\" is not a DNS zone (expected e.g. \"list.example\")", v);
-		return -1;
-	}
-	strlist_add(l, zone);
-	return 0;
-}
-
-static int
-add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, char *err,
-    size_t errlen)
-{
-	char server[128];
-
-	switch (k->type) {
-	case K_DOMAINS:
-		return domain_set_add(*FIELD(ctx, k, struct domain_set *), v, err, errlen);
-	case K_LOCAL_DOMAINS:
-		return add_local_domain(ctx->policy, v, err, errlen);
-	case K_HOSTS:
-		return host_set_add(*FIELD(ctx, k, struct host_set *), v, 0, err, errlen);
-	case K_NETWORKS:
-		return host_set_add(*FIELD(ctx, k, struct host_set *), v, HOST_SET_ADDRESSES_ONLY,
-		    err, errlen);
-	case K_ADDRS:
-		return addr_set_add(*FIELD(ctx, k, struct addr_set *), v, err, errlen);
-	case K_LOGINS:
-		if (*v == '\0') {
-			snprintf(err, errlen, "empty entry");
-			return -1;
-		}
-		strmap_put(*FIELD(ctx, k, struct strmap *), v, strlen(v), 1);
-		return 0;
-	case K_STRLIST:
-		if (*v == '\0') {
-			snprintf(err, errlen, "empty entry");
-			return -1;
-		}
-		strlist_add(FIELD(ctx, k, struct strlist), v);
-		return 0;
-	case K_ZONES:
-		return add_zone(FIELD(ctx, k, struct strlist), v, err, errlen);
-	case K_SERVERS:
-		if (!dns_server_parse(v, server, sizeof(server))) {
-			snprintf(err, errlen, "\"%s\" is not an IP address with an optional port "
-			    "(expected e.g. \"127.0.0.1:5353\" or \"[::1]:53\")", v);
-			return -1;
-		}
-		strlist_add(FIELD(ctx, k, struct strlist), v);
-		return 0;
-	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
-	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
-		break;
-	}
-	snprintf(err, errlen, "internal error: key type %d is not a list", (int)k->type);
-	return -1;
-}
-
-/* A list in the file replaces the defaults, and a profile's list the
- * base policy's. */
-static void
-reset_list(const struct config_key *k, struct config_ctx *ctx)
-{
-	struct policy *p = ctx->policy;
-
-	switch (k->type) {
-	case K_DOMAINS:
-		domain_set_free(*FIELD(ctx, k, struct domain_set *));
-		*FIELD(ctx, k, struct domain_set *) = domain_set_new();
-		return;
-	case K_LOCAL_DOMAINS:
-		domain_set_free(p->local_domains);
-		strmap_free(p->local_domain_names);
-		p->local_domains = domain_set_new();
-		p->local_domain_names = strmap_new();
-		return;
-	case K_HOSTS: case K_NETWORKS:
-		host_set_free(*FIELD(ctx, k, struct host_set *));
-		*FIELD(ctx, k, struct host_set *) = host_set_new();
-		return;
-	case K_ADDRS:
-		addr_set_free(*FIELD(ctx, k, struct addr_set *));
-		*FIELD(ctx, k, struct addr_set *) = addr_set_new();
-		return;
-	case K_LOGINS:
-		strmap_free(*FIELD(ctx, k, struct strmap *));
-		*FIELD(ctx, k, struct strmap *) = strmap_new();
-		return;
-	case K_STRLIST: case K_ZONES: case K_SERVERS:
-		strlist_free(FIELD(ctx, k, struct strlist));
-		return;
-	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
-	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
-		return;
-	}
-}
-
-static void
-apply_list(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	int n = config_setting_length(s);
-	char err[512];
-
-	for (int i = 0; i < n; i++) {
-		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			config_error(ctx, e, k->path, "element %d is not a string (expected %s)",
-			    i + 1, type_words(k->type));
-			continue;
-		}
-		if (add_element(k, ctx, config_setting_get_string(e), err,
-		    sizeof(err)) < 0)
-			config_error(ctx, e, k->path, "%s", err);
-	}
-}
-
-static void
-default_reply(struct reply *r, enum reply_class klass, const char *text)
+void
+config_default_reply(struct reply *r, enum reply_class klass, const char *text)
 {
 	char err[256];
 
 	if (reply_parse(text, klass, r, err, sizeof(err)) < 0)
 		abort();        /* a built-in reply is wrong: a programming error */
-}
-
-void
-dnsbl_zones_free(struct connection_policy *cp)
-{
-	for (size_t i = 0; i < cp->ndnsbl; i++)
-		free(cp->dnsbl[i].zone);
-	free(cp->dnsbl);
-	cp->dnsbl = NULL;
-	cp->ndnsbl = 0;
-}
-
-/* One { zone = "..."; action = "..."; reply = "..."; } entry. */
-static void
-apply_dnsbl_zone(config_setting_t *g, struct dnsbl_zone *z, struct config_ctx *ctx)
-{
-	char err[512], zone[256];
-	const char *v;
-
-	default_reply(&z->reply, REPLY_REJECT, "550 5.7.1 Mail from %a refused: listed at %z");
-	z->action = DNSBL_REJECT;
-	for (int i = 0; i < config_setting_length(g); i++) {
-		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(e);
-		if (strcmp(name, "zone") != 0 && strcmp(name, "action") != 0 &&
-		    strcmp(name, "reply") != 0)
-			config_error(ctx, e, "connection.dnsbl", "unknown key \"%s\" in a zone "
-			    "(expected zone, action or reply)", name);
-		else if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			config_error(ctx, e, "connection.dnsbl", "%s is not a string in double quotes",
-			    name);
-	}
-	if (!config_setting_lookup_string(g, "zone", &v) || !domain_normalize(v, zone,
-	    sizeof(zone)))
-		config_error(ctx, g, "connection.dnsbl", "each entry needs zone = \"list.example\"");
-	else
-		z->zone = xstrdup(zone);
-	if (config_setting_lookup_string(g, "action", &v)) {
-		size_t i = 0;
-		while (dnsbl_names[i] != NULL && strcmp(dnsbl_names[i], v) != 0)
-			i++;
-		if (dnsbl_names[i] == NULL)
-			config_error(ctx, config_setting_get_member(g, "action"), "connection.dnsbl",
-			    "unknown action \"%s\" (expected \"log\", \"tag\" or \"reject\")", v);
-		else
-			z->action = (enum dnsbl_action)i;
-	}
-	if (config_setting_lookup_string(g, "reply", &v) &&
-	    reply_parse(v, REPLY_REJECT, &z->reply, err, sizeof(err)) < 0)
-		config_error(ctx, config_setting_get_member(g, "reply"), "connection.dnsbl", "%s",
-		    err);
-}
-
-static void
-apply_dnsbl(config_setting_t *s, struct config_ctx *ctx)
-{
-	struct connection_policy *cp = &ctx->policy->connection;
-	int n = config_setting_length(s);
-
-	dnsbl_zones_free(cp);
-	if (n > DNSBL_MAX_ZONES) {
-		config_error(ctx, s, "connection.dnsbl", "%d zones (at most %d)", n, DNSBL_MAX_ZONES);
-		return;
-	}
-	cp->dnsbl = xcalloc((size_t)n + 1, sizeof(*cp->dnsbl));
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			config_error(ctx, g, "connection.dnsbl", "element %d is not a group (expected "
-			    "{ zone = \"...\"; action = \"reject\"; })", i + 1);
-			continue;
-		}
-		apply_dnsbl_zone(g, &cp->dnsbl[cp->ndnsbl++], ctx);
-	}
-}
-
-void
-config_key_apply(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx)
-{
-	if (!type_fits(k->type, s)) {
-		config_error(ctx, s, k->path, "wrong type (expected %s)", type_words(k->type));
-		return;
-	}
-	switch (k->type) {
-	case K_SECTION:
-		return;
-	case K_BOOL:
-		*FIELD(ctx, k, bool) = config_setting_get_bool(s);
-		return;
-	case K_INT:
-		apply_int(k, s, ctx);
-		return;
-	case K_STRING:
-		free(*FIELD(ctx, k, char *));
-		*FIELD(ctx, k, char *) = xstrdup(config_setting_get_string(s));
-		return;
-	case K_PATH:
-		apply_path(k, s, ctx);
-		return;
-	case K_ENUM:
-		apply_enum(k, s, ctx);
-		return;
-	case K_LOGLEVEL:
-		if (!log_level_parse(config_setting_get_string(s), FIELD(ctx, k, enum log_level)))
-			config_error(ctx, s, k->path, "unknown level \"%s\" (expected \"err\", "
-			    "\"warn\", \"info\" or \"debug\")", config_setting_get_string(s));
-		return;
-	case K_CHAR:
-		apply_char(k, s, ctx);
-		return;
-	case K_REPLY:
-		apply_reply(k, s, ctx);
-		return;
-	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
-	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
-		reset_list(k, ctx);
-		apply_list(k, s, ctx);
-		return;
-	case K_DNSBL:
-		apply_dnsbl(s, ctx);
-		return;
-	case K_PROFILES:
-		return;           /* config.c builds each profile as a whole policy */
-	}
 }
 
 void
@@ -626,52 +287,52 @@ config_keys_defaults(struct policy *p)
 	p->relay.allow_from_hosts = host_set_new();
 	p->relay.deny_from_hosts = host_set_new();
 	p->relay.hidden_routes = HIDDEN_REJECT;
-	default_reply(&p->relay.reply, REPLY_REJECT, "554 5.7.1 Relay rejected for policy reasons.");
+	config_default_reply(&p->relay.reply, REPLY_REJECT, "554 5.7.1 Relay rejected for policy reasons.");
 	p->verify_sender.envelope = true;
 	p->verify_sender.headers = true;
 	p->verify_sender.null_sender = NULL_SENDER_REJECT;
 	p->verify_sender.delimiter = '+';
 	p->verify_sender.exempt_users = strmap_new();
-	default_reply(&p->verify_sender.reply, REPLY_REJECT,
+	config_default_reply(&p->verify_sender.reply, REPLY_REJECT,
 	    "550 5.7.1 Sender address rejected: not owned by authenticated user");
-	default_reply(&p->recipients.verify_local_reply, REPLY_REJECT, "550 5.1.1 No such user here");
-	default_reply(&p->recipients.deny_groups_reply, REPLY_REJECT,
+	config_default_reply(&p->recipients.verify_local_reply, REPLY_REJECT, "550 5.1.1 No such user here");
+	config_default_reply(&p->recipients.deny_groups_reply, REPLY_REJECT,
 	    "550 5.7.1 Mail to groups is not accepted.");
-	default_reply(&p->recipients.deny_ambiguous_reply, REPLY_REJECT,
+	config_default_reply(&p->recipients.deny_ambiguous_reply, REPLY_REJECT,
 	    "550 5.1.4 Recipient address is ambiguous.");
-	default_reply(&p->malformed_reply, REPLY_REJECT,
+	config_default_reply(&p->malformed_reply, REPLY_REJECT,
 	    "550 5.7.1 Message rejected: malformed originator header");
-	default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
+	config_default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
 	    "421 4.7.0 SMTP service not available, closing transmission channel.");
 	p->protect_except = addr_set_new();
-	default_reply(&p->protect_reply, REPLY_REJECT,
+	config_default_reply(&p->protect_reply, REPLY_REJECT,
 	    "550 5.7.1 Sender address rejected: authentication required");
 	p->connection.allow_hosts = host_set_new();
 	p->connection.deny_hosts = host_set_new();
-	default_reply(&p->connection.reply, REPLY_REJECT,
+	config_default_reply(&p->connection.reply, REPLY_REJECT,
 	    "554 5.7.1 Connection refused for policy reasons.");
-	default_reply(&p->connection.verify_hostname_reply, REPLY_REJECT,
+	config_default_reply(&p->connection.verify_hostname_reply, REPLY_REJECT,
 	    "550 5.7.25 Client host name could not be verified.");
-	default_reply(&p->connection.max_sessions_reply, REPLY_TEMPFAIL,
+	config_default_reply(&p->connection.max_sessions_reply, REPLY_TEMPFAIL,
 	    "421 4.7.0 Too many sessions, try again later.");
 	p->sender.allow = addr_set_new();
 	p->sender.deny = addr_set_new();
-	default_reply(&p->sender.reply, REPLY_REJECT,
+	config_default_reply(&p->sender.reply, REPLY_REJECT,
 	    "554 5.7.1 Mail from <%s> rejected for policy reasons.");
 	p->sender.verify_domain_timeout = 30;
-	default_reply(&p->sender.verify_domain_reply, REPLY_REJECT,
+	config_default_reply(&p->sender.verify_domain_reply, REPLY_REJECT,
 	    "550 5.1.8 Sender domain does not exist.");
-	default_reply(&p->sender.strict_syntax_reply, REPLY_REJECT,
+	config_default_reply(&p->sender.strict_syntax_reply, REPLY_REJECT,
 	    "501 5.1.7 Address must be enclosed in angle brackets.");
-	default_reply(&p->sender.max_message_size_reply, REPLY_REJECT,
+	config_default_reply(&p->sender.max_message_size_reply, REPLY_REJECT,
 	    "552 5.3.4 Message size exceeds fixed maximum message size");
 	p->recipients.allow = addr_set_new();
 	p->recipients.deny = addr_set_new();
-	default_reply(&p->recipients.reply, REPLY_REJECT,
+	config_default_reply(&p->recipients.reply, REPLY_REJECT,
 	    "550 5.7.1 Recipient rejected for policy reasons.");
-	default_reply(&p->recipients.max_reply, REPLY_EITHER, "452 4.5.3 Too many recipients");
+	config_default_reply(&p->recipients.max_reply, REPLY_EITHER, "452 4.5.3 Too many recipients");
 	p->dns_timeout = 5;
-	default_reply(&p->dns_reply, REPLY_TEMPFAIL,
+	config_default_reply(&p->dns_reply, REPLY_TEMPFAIL,
 	    "451 4.4.3 DNS lookup failed, try again later");
 	p->on_failure = ON_FAILURE_TEMPFAIL;
 	p->cache = (struct cache_config){ 300, 60, 100000 };
@@ -688,8 +349,8 @@ config_keys_defaults(struct policy *p)
 	strlist_add(&p->ldap.member_attributes, "uniqueMember");
 	p->ldap.timeout = 3;
 	p->ldap.pool_size = 4;
-	default_reply(&p->directory_reply, REPLY_TEMPFAIL,
+	config_default_reply(&p->directory_reply, REPLY_TEMPFAIL,
 	    "451 4.7.1 Directory unavailable, try again later");
-	default_reply(&p->internal_reply, REPLY_TEMPFAIL,
+	config_default_reply(&p->internal_reply, REPLY_TEMPFAIL,
 	    "451 4.3.0 Internal error in relaywarden, try again later");
 }

@@ -22,23 +22,14 @@
 #include <time.h>
 
 #include "dns.h"
+#include "dns_cache.h"
 #include "xalloc.h"
 
 #define POOL_IDLE_MAX 8
-#define CACHE_BUCKETS 4096
-#define CACHE_MAX 100000
 #define TTL_MAX 86400
 #define NEGATIVE_TTL_DEFAULT 60     /* a negative answer without an SOA */
 
 enum { T_A = 1, T_SOA = 6, T_MX = 15, T_AAAA = 28, C_IN = 1 };
-
-struct cache_entry {
-	struct cache_entry *next;
-	time_t expires;
-	enum dns_answer answer;
-	char text[64];
-	char key[];
-};
 
 struct dns {
 	char *servers_csv;                 /* NULL: /etc/resolv.conf */
@@ -46,9 +37,7 @@ struct dns {
 	pthread_mutex_t pool_lock;
 	ares_channel idle[POOL_IDLE_MAX];
 	size_t nidle;
-	pthread_mutex_t cache_lock;
-	struct cache_entry *buckets[CACHE_BUCKETS];
-	size_t ncached;
+	struct dns_cache *cache;
 };
 
 /* One question of a batch and, once done, its answer. */
@@ -79,15 +68,6 @@ dns_counters_get(struct dns_counters *out)
 	out->failures = atomic_load(&n_failures);
 }
 
-static time_t
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static long long
 now_ms(void)
 {
@@ -95,48 +75,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "ip", "ip:port", "[v6]" or "[v6]:port" -> c-ares's "ip:port" form. */
-bool
-dns_server_parse(const char *v, char *out, size_t len)
-{
-	char host[64];
-	const char *port = NULL;
-	struct ip_addr ip;
-
-	if (v[0] == '[') {
-		const char *end = strchr(v, ']');
-		if (end == NULL || (size_t)(end - v - 1) >= sizeof(host))
-			return false;
-		snprintf(host, sizeof(host), "%.*s", (int)(end - v - 1), v + 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return false;
-	} else {
-		const char *colon = strchr(v, ':');
-		bool v4 = colon != NULL && strchr(colon + 1, ':') == NULL;
-		size_t hl = v4 ? (size_t)(colon - v) : strlen(v);
-		if (hl >= sizeof(host))
-			return false;
-		snprintf(host, sizeof(host), "%.*s", (int)hl, v);
-		port = v4 ? colon + 1 : NULL;
-	}
-	if (!ip_parse(host, &ip))
-		return false;
-	long pn = 53;
-	if (port != NULL) {
-		char *end;
-		pn = strtol(port, &end, 10);
-		if (end == port || *end != '\0' || pn < 1 || pn > 65535)
-			return false;
-	}
-	if (ip.family == AF_INET6)
-		snprintf(out, len, "[%s]:%ld", host, pn);
-	else
-		snprintf(out, len, "%s:%ld", host, pn);
-	return true;
 }
 
 struct dns *
@@ -155,7 +93,7 @@ dns_new(const struct strlist *servers, int timeout, const char *file, struct err
 		cap += strlen(servers->v[i]) + 16;
 	char *csv = xcalloc(1, cap);
 	for (size_t i = 0; i < servers->n; i++) {
-		if (!dns_server_parse(servers->v[i], entry, sizeof(entry))) {
+		if (!ip_port_parse(servers->v[i], 53, entry, sizeof(entry))) {
 			errlist_add(errs, file, 0, "dns.servers", "\"%s\" is not an IP address with "
 			    "an optional port (expected e.g. \"127.0.0.1:5353\" or \"[::1]:53\")",
 			    servers->v[i]);
@@ -171,7 +109,7 @@ dns_new(const struct strlist *servers, int timeout, const char *file, struct err
 	d->servers_csv = servers->n ? csv : (free(csv), NULL);
 	d->timeout = timeout;
 	pthread_mutex_init(&d->pool_lock, NULL);
-	pthread_mutex_init(&d->cache_lock, NULL);
+	d->cache = dns_cache_new();
 	return d;
 }
 
@@ -182,14 +120,8 @@ dns_free(struct dns *d)
 		return;
 	for (size_t i = 0; i < d->nidle; i++)
 		ares_destroy(d->idle[i]);
-	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-		for (struct cache_entry *e = d->buckets[b], *next; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
+	dns_cache_free(d->cache);
 	pthread_mutex_destroy(&d->pool_lock);
-	pthread_mutex_destroy(&d->cache_lock);
 	free(d->servers_csv);
 	free(d);
 }
@@ -497,84 +429,14 @@ judge(const struct question *q, struct reading *g, uint32_t *ttl, char *why, siz
 	}
 }
 
-/* ---- cache ---- */
-
-static size_t
-bucket_of(const char *key)
-{
-	size_t h = 5381;
-
-	for (; *key; key++)
-		h = h * 33 + (unsigned char)*key;
-	return h % CACHE_BUCKETS;
-}
-
+/* Counts the hits that spare a question. */
 static bool
-cache_get(struct dns *d, const char *key, enum dns_answer *a, char *text, size_t textlen)
+cached(struct dns *d, const char *key, enum dns_answer *a, char *text, size_t textlen)
 {
-	bool hit = false;
-	time_t now = now_s();
-
-	pthread_mutex_lock(&d->cache_lock);
-	for (struct cache_entry *e = d->buckets[bucket_of(key)]; e != NULL; e = e->next) {
-		if (strcmp(e->key, key) == 0 && e->expires > now) {
-			*a = e->answer;
-			if (text != NULL)
-				snprintf(text, textlen, "%s", e->text);
-			hit = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&d->cache_lock);
-	if (hit)
-		atomic_fetch_add(&n_hits, 1);
-	return hit;
-}
-
-static void
-cache_sweep(struct dns *d, time_t now)
-{
-	for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-		struct cache_entry **pp = &d->buckets[b];
-		while (*pp != NULL) {
-			struct cache_entry *e = *pp;
-			if (e->expires > now) {
-				pp = &e->next;
-				continue;
-			}
-			*pp = e->next;
-			free(e);
-			d->ncached--;
-		}
-	}
-}
-
-/* Failures are never cached: the next session asks again. */
-static void
-cache_put(struct dns *d, const char *key, enum dns_answer a, const char *text, uint32_t ttl)
-{
-	if (a == DNS_ANSWER_TEMPFAIL || ttl == 0)
-		return;
-	time_t now = now_s();
-	size_t klen = strlen(key) + 1;
-	struct cache_entry *e = xcalloc(1, sizeof(*e) + klen);
-
-	memcpy(e->key, key, klen);
-	e->answer = a;
-	e->expires = now + (time_t)ttl;
-	snprintf(e->text, sizeof(e->text), "%s", text ? text : "");
-	pthread_mutex_lock(&d->cache_lock);
-	if (d->ncached >= CACHE_MAX)
-		cache_sweep(d, now);
-	if (d->ncached < CACHE_MAX) {
-		size_t b = bucket_of(key);
-		e->next = d->buckets[b];
-		d->buckets[b] = e;
-		d->ncached++;
-		e = NULL;
-	}
-	pthread_mutex_unlock(&d->cache_lock);
-	free(e);
+	if (!dns_cache_get(d->cache, key, a, text, textlen))
+		return false;
+	atomic_fetch_add(&n_hits, 1);
+	return true;
 }
 
 static void
@@ -603,14 +465,14 @@ dns_name_has_address(struct dns *d, const char *name, const struct ip_addr *ip, 
 	lower_copy(q.name, sizeof(q.name), name);
 	snprintf(key, sizeof(key), "fc %s %s", q.name, ipt);
 	snprintf(why, whylen, "%s", "");
-	if (cache_get(d, key, &a, NULL, 0))
+	if (cached(d, key, &a, NULL, 0))
 		return a;
 	ask(d, &q, 1, now_ms() + d->timeout * 1000LL);
 	a = judge(&q, &g, &ttl, why, whylen);
 	if (a == DNS_ANSWER_NO && q.status == ARES_SUCCESS)
 		snprintf(why, whylen, "%s has no address %s", q.name, ipt);
 	questions_free(&q, 1);
-	cache_put(d, key, a, NULL, ttl);
+	dns_cache_put(d->cache, key, a, NULL, ttl);
 	return a;
 }
 
@@ -627,7 +489,7 @@ dns_domain_exists(struct dns *d, const char *domain, int timeout, char *why, siz
 	for (size_t i = 0; i < 3; i++)
 		lower_copy(q[i].name, sizeof(q[i].name), domain);
 	snprintf(key, sizeof(key), "dom %s", q[0].name);
-	if (cache_get(d, key, &result, why, whylen))
+	if (cached(d, key, &result, why, whylen))
 		return result;
 	ask(d, q, 3, now_ms() + timeout * 1000LL);
 	bool null_mx = false;
@@ -652,7 +514,7 @@ dns_domain_exists(struct dns *d, const char *domain, int timeout, char *why, siz
 		snprintf(why, whylen, "%s", null_mx ? "null MX (RFC 7505)" : w[0]);
 	else
 		snprintf(why, whylen, "%s", "");
-	cache_put(d, key, result, why, ttl);
+	dns_cache_put(d->cache, key, result, why, ttl);
 	return result;
 }
 
@@ -688,7 +550,7 @@ dns_list_lookup(struct dns *d, const struct ip_addr *ip, const char *const *zone
 	for (size_t i = 0; i < n; i++) {
 		list_name(ip, zones[i], q[np].name, sizeof(q[np].name));
 		snprintf(key, sizeof(key), "bl %s", q[np].name);
-		if (cache_get(d, key, &answers[i], texts[i], sizeof(texts[i])))
+		if (cached(d, key, &answers[i], texts[i], sizeof(texts[i])))
 			continue;
 		q[np].type = T_A;
 		pending[np++] = i;
@@ -713,7 +575,7 @@ dns_list_lookup(struct dns *d, const struct ip_addr *ip, const char *const *zone
 			snprintf(texts[i], sizeof(texts[i]), "query refused by the list (%s)", g.text);
 		}
 		snprintf(key, sizeof(key), "bl %s", q[j].name);
-		cache_put(d, key, answers[i], texts[i], ttl);
+		dns_cache_put(d->cache, key, answers[i], texts[i], ttl);
 	}
 	questions_free(q, np);
 	free(q);
