@@ -53,7 +53,7 @@ $(BUILD)/librelaywarden.a: $(LIB_OBJS)
 $(BUILD)/relaywarden: $(MILTER_OBJS) $(BUILD)/librelaywarden.a
 	$(CC) $(CFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librelaywarden.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/librelaywarden.a | $(BUILD)/tests
 	$(CC) $(WARN) $(CFLAGS) $(SANITIZE) $(CPPFLAGS) -o $@ $< $(BUILD)/librelaywarden.a \
 	  -lcmocka $(LDLIBS)
 

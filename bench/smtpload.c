@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,7 +153,10 @@ dial(void)
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	if (fd < 0)
 		return -1;
+	struct timeval tmo = { 30, 0 };         /* a hung server ends the session, not the run */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 		return fd;
 	close(fd);

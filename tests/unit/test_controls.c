@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "controls.h"
+#include "unit_files.h"
 
 enum step { CONNECT, DNSBL, SENDER, DOMAIN, RCPT_SYNTAX, RCPT_LISTS, SIZE };
 
@@ -205,16 +206,6 @@ static char tmpdir[] = "/tmp/rw-test-controls.XXXXXX";
 static char policy_path[300], dir_path[300];
 static struct policy *policy;
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int
 group_setup(void **state)
 {
@@ -225,8 +216,8 @@ group_setup(void **state)
 		return -1;
 	snprintf(policy_path, sizeof(policy_path), "%s/p.conf", tmpdir);
 	snprintf(dir_path, sizeof(dir_path), "%s/directory.conf", tmpdir);
-	write_file(policy_path, policy_text);
-	write_file(dir_path, "users = ( );\n");
+	unit_write_file(policy_path, policy_text);
+	unit_write_file(dir_path, "users = ( );\n");
 	policy = config_load(policy_path, &errs);
 	for (size_t i = 0; i < errs.count; i++)
 		fprintf(stderr, "%s\n", errs.lines[i]);

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "log.h"
 #include "session.h"
+#include "unit_files.h"
 
 #define CORPUS "tests/hostile/corpus.txt"
 #define KNOWN_PREFIX "#KNOWN "
@@ -551,16 +552,6 @@ test_corpus(void **state)
 	assert_int_equal(t.mismatches, 0);
 }
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int
 setup(void **state)
 {
@@ -571,8 +562,8 @@ setup(void **state)
 		return -1;
 	snprintf(policy_path, sizeof(policy_path), "%s/relaywarden.conf", tmpdir);
 	snprintf(dir_path, sizeof(dir_path), "%s/directory.conf", tmpdir);
-	write_file(policy_path, policy_text);
-	write_file(dir_path, directory_text);
+	unit_write_file(policy_path, policy_text);
+	unit_write_file(dir_path, directory_text);
 	log_set_level(LOG_LEVEL_ERR);
 	policy = config_load(policy_path, &errs);
 	for (size_t i = 0; policy == NULL && i < errs.count; i++)

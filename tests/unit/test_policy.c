@@ -29,6 +29,7 @@
 #include "config.h"
 #include "log.h"
 #include "session.h"
+#include "unit_files.h"
 
 struct row {
 	const char *label;
@@ -757,16 +758,6 @@ open_session(struct policy *p)
 	return cur_session = session_new(p);
 }
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
 static const char *
 or(const char *v, const char *dflt)
 {
@@ -800,8 +791,8 @@ load_row(const struct row *r)
 	    or(r->allow_to, ""), or(r->deny_to, ""), or(r->allow_from, ""), or(r->deny_from, ""),
 	    r->deny_wins ? "true" : "false", or(r->hidden, "reject"), or(r->relay_extra, ""),
 	    or(r->extra, ""));
-	write_file(policy_path, text);
-	write_file(dir_path, or(r->dir, "users = ( );\n"));
+	unit_write_file(policy_path, text);
+	unit_write_file(dir_path, or(r->dir, "users = ( );\n"));
 	struct policy *p = config_load(policy_path, &errs);
 	for (size_t i = 0; i < errs.count; i++)
 		print_error("config: %s\n", errs.lines[i]);
@@ -967,8 +958,8 @@ load_text(const char *policy, const char *directory)
 {
 	struct errlist errs = { 0 };
 
-	write_file(policy_path, policy);
-	write_file(dir_path, directory);
+	unit_write_file(policy_path, policy);
+	unit_write_file(dir_path, directory);
 	struct policy *p = config_load(policy_path, &errs);
 	for (size_t i = 0; i < errs.count; i++)
 		print_error("config: %s\n", errs.lines[i]);
