@@ -17,7 +17,8 @@ SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_apply config_keys controls directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            header ldap_conn log netmatch policy reload reply session snapshot strmap xalloc
+            header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strmap \
+            xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
@@ -26,7 +27,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
               libcmocka-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
-              m4 liblockfile1 systemd clang libclang-rt-14-dev
+              m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)
@@ -60,9 +61,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/librelaywar
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
+# The socket lives under Postfix's queue directory (chrooted smtpd reaches
+# it as unix:relaywarden/relaywarden.sock); the postfix group may connect.
+RUN_SOCKDIR := /var/spool/postfix/relaywarden
 run: deps
 	$(MAKE) all
-	mkdir -p /run/relaywarden
+	@install -d -m 0750 $(RUN_SOCKDIR)
+	@if getent group postfix >/dev/null; then chgrp postfix $(RUN_SOCKDIR); \
+	  echo "relaywarden: socket unix:$(RUN_SOCKDIR)/relaywarden.sock, mode 0660, group postfix"; \
+	  else echo "relaywarden: socket unix:$(RUN_SOCKDIR)/relaywarden.sock (no postfix group here: only root may connect)"; fi
+	@echo "Attach Postfix (Debian's chrooted smtpd too), then postfix reload:"
+	@echo "    postconf -e 'smtpd_milters = unix:relaywarden/relaywarden.sock' 'milter_default_action = tempfail'"
+	@echo "Try a decision offline:"
+	@echo "    $(BUILD)/relaywarden explain -c policies/default.conf --client 10.10.1.8 --client-name abc.com \\"
+	@echo "        --from bogus.user@bogus.com --rcpt john.doe@ibm.com"
+	@echo "Ctrl-C stops it. One log line per decision follows."
 	exec $(BUILD)/relaywarden -f -c policies/default.conf
 
 unit: $(UNIT_TESTS)
@@ -134,6 +147,73 @@ tsan:
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------------------
+# Installing, the manual pages and the Debian package (LICENSE, man/,
+# debian/, tests/pkg/).
+#   make install [PREFIX=/usr/local] [DESTDIR=]
+#       $(PREFIX)/sbin/relaywarden; relaywarden(8) and relaywarden.conf(5) in
+#       $(PREFIX)/share/man; the unit in /lib/systemd/system when PREFIX=/usr
+#       (Debian's place), else in $(PREFIX)/lib/systemd/system (on systemd's
+#       search path too), with its /usr/sbin paths rewritten to $(PREFIX)/sbin;
+#       tmpfiles.d/relaywarden.conf in $(PREFIX)/lib/tmpfiles.d; README.md and
+#       the example policies in $(PREFIX)/share/doc/relaywarden; and
+#       policies/default.conf + directory.conf as /etc/relaywarden/relaywarden.conf
+#       and directory.conf, each only if no such file exists there.
+#   make deb      build/deb/relaywarden_VERSION_ARCH.deb: dpkg-buildpackage -us -uc -b
+#                 on a copy of the tree in build/deb/src (nothing written
+#                 outside build/); rebuilt only when a source changed.
+#   make man-check   both pages render without a warning and relaywarden.conf(5)
+#                 lists exactly the keys of `relaywarden keys` (tests/pkg/t-man.sh).
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSCONFDIR  ?= /etc
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/relaywarden
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DEB_DIR     := build/deb
+DEB_SRCS     = $(wildcard Makefile LICENSE README.md bench/bench.mk milter/*.c include/*.h \
+               tests/unit/* man/* systemd/* systemd/*/* policies/*.conf policies/examples/* \
+               debian/* debian/*/*)
+
+.PHONY: install deb man-check
+install: $(BUILD)/relaywarden
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)/examples \
+	  $(DESTDIR)$(SYSCONFDIR)/relaywarden
+	install -m 0755 $(BUILD)/relaywarden $(DESTDIR)$(PREFIX)/sbin/relaywarden
+	install -m 0644 man/relaywarden.8 $(DESTDIR)$(MANDIR)/man8/relaywarden.8
+	install -m 0644 man/relaywarden.conf.5 $(DESTDIR)$(MANDIR)/man5/relaywarden.conf.5
+	sed -e 's#/usr/\(local/\)\{0,1\}sbin/relaywarden#$(PREFIX)/sbin/relaywarden#g' \
+	  -e 's#/usr/share/doc/relaywarden#$(DOCDIR)#g' \
+	  systemd/relaywarden.service >$(DESTDIR)$(UNITDIR)/relaywarden.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relaywarden.service
+	install -m 0644 systemd/tmpfiles.d/relaywarden.conf $(DESTDIR)$(TMPFILESDIR)/relaywarden.conf
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 policies/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	@for f in relaywarden.conf:default.conf directory.conf:directory.conf; do \
+	  dst=$(DESTDIR)$(SYSCONFDIR)/relaywarden/$${f%%:*}; src=policies/$${f#*:}; \
+	  if [ -e "$$dst" ] || [ -L "$$dst" ]; then echo "keeping the existing $$dst"; \
+	  else echo "install -m 0644 $$src $$dst"; install -m 0644 "$$src" "$$dst"; fi; \
+	done
+
+$(DEB_DIR)/stamp: $(DEB_SRCS)
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | grep -zv '^build/' | \
+	    xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	    tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src; \
+	else tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_DIR)/src; fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	touch $@
+
+deb: $(DEB_DIR)/stamp
+	@ls $(DEB_DIR)/*.deb
+
+man-check: $(BUILD)/relaywarden
+	tests/pkg/t-man.sh $(BUILD)/relaywarden
+# ---------------------------------------------------------------------------
 
 -include $(wildcard $(BUILD)/obj/*.d)
 include bench/bench.mk

@@ -41,6 +41,9 @@ struct config_ctx {
 
 /* The entry for a dotted path ("relay.enforce"), or NULL if unknown. */
 const struct config_key *config_key_find(const char *path);
+/* The i-th entry of the table in file order, or NULL past the end
+ * (`relaywarden keys`, from which the man page's key list is checked). */
+const struct config_key *config_key_at(size_t i);
 /* True if the entry is a section (a group to descend into). */
 bool config_key_is_section(const struct config_key *k);
 /* "an integer", "a list of strings, [ ... ]": what a key of type t looks like. */

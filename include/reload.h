@@ -8,9 +8,15 @@
  * the directory file's mtime changes (checked every
  * config_update_interval seconds of the running policy). A reload that
  * fails validation logs every error and keeps the running snapshot.
+ * reload_client.c is the other end (`relaywarden reload`).
  */
 #ifndef RW_RELOAD_H
 #define RW_RELOAD_H
+
+/* `relaywarden reload` asks with sigqueue(SIGUSR1, RELOAD_ASK); the reload
+ * thread answers the asking pid with sigqueue(SIGUSR2, 0 reloaded / 1
+ * refused). A plain `kill -USR1` gets no answer. */
+#define RELOAD_ASK 0x52574c44    /* "RWLD" */
 
 void reload_block_signal(void);
 /* socket_override: the -p value, or NULL. Returns 0, or -1 on failure to
@@ -18,5 +24,9 @@ void reload_block_signal(void);
 int reload_start(const char *path, const char *socket_override);
 /* Loads path and installs it; returns 0, or -1 keeping the old policy. */
 int reload_now(const char *path, const char *socket_override);
+
+/* `relaywarden reload -c FILE [--pid PID]`: validate FILE as the service
+ * user, ask the running milter to reload, wait for its answer. */
+int reload_client_main(int argc, char **argv);
 
 #endif

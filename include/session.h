@@ -17,6 +17,8 @@
 #include "controls.h"
 #include "policy.h"
 
+#define MESSAGE_ID_MAX 256
+
 struct message {
 	char qid[32];                   /* Postfix/Sendmail {i}; "NOQUEUE" until known */
 	struct address from;
@@ -31,6 +33,7 @@ struct message {
 	unsigned long long size;        /* header and body bytes counted so far */
 	char *from_header;              /* first From: value, NULL if none */
 	char *sender_header;            /* first Sender: value, NULL if none */
+	char message_id[MESSAGE_ID_MAX]; /* first Message-ID:, for the received line */
 };
 
 struct session {
@@ -66,7 +69,7 @@ void session_mail(struct session *s, const char *auth, const char *from,
     const char *const *args, struct decision *d, const struct trace *t);
 void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
     const struct trace *t);
-/* Records one header (only From: and Sender: are kept). */
+/* Records one header (only From:, Sender: and Message-ID: are kept). */
 void session_header(struct session *s, const char *name, const char *value);
 /* End of headers: verify the originator header (DESIGN §4). */
 void session_eoh(struct session *s, struct decision *d, const struct trace *t);
@@ -79,8 +82,14 @@ void session_message_reset(struct session *s);
 /* The text of d's reply as the client sees it (%s, %a, %z expanded). */
 void session_reply_text(const struct session *s, const struct decision *d, char *buf,
     size_t len);
+/* session_log.c: the log lines. */
 /* Logs (and returns in buf, if non-NULL) the one key=value line for d. */
 void session_log_decision(struct session *s, const char *stage, const char *rcpt,
     const struct decision *d, char *buf, size_t len);
+/* "QID: message received client=... auth=... from=<...> nrcpt=N size=N
+ * msgid=\"...\"", at info, when the milter lets a message through. */
+void session_log_received(const struct session *s);
+/* "QID: authenticated auth=... client=...", at info, once per login. */
+void session_log_authenticated(const struct session *s);
 
 #endif

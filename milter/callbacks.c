@@ -98,9 +98,12 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return internal_error(ctx, "MAIL");
+	bool was_authenticated = s->auth != NULL;
 	session_mail(s, smfi_getsymval(ctx, "{auth_authen}"), argv[0] ? argv[0] : "",
 	    argv[0] ? (const char *const *)argv + 1 : NULL, &d, NULL);
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	if (!was_authenticated && s->auth != NULL)
+		session_log_authenticated(s);
 	session_log_decision(s, "mail", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
 }
@@ -190,6 +193,7 @@ cb_eom(SMFICTX *ctx)
 			return r;
 		}
 	}
+	session_log_received(s);
 	add_dnsbl_header(ctx, s);
 	if (s->msg.would_reject[0] != '\0') {
 		snprintf(value, sizeof(value), "would-reject rule=%s", s->msg.would_reject);

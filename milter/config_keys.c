@@ -211,6 +211,12 @@ config_key_find(const char *path)
 	return NULL;
 }
 
+const struct config_key *
+config_key_at(size_t i)
+{
+	return i < RW_NELEM(keys) ? &keys[i] : NULL;
+}
+
 bool
 config_key_is_section(const struct config_key *k)
 {
@@ -272,7 +278,7 @@ config_default_reply(struct reply *r, enum reply_class klass, const char *text)
 void
 config_keys_defaults(struct policy *p)
 {
-	p->milter_socket = xstrdup("unix:/run/relaywarden/relaywarden.sock");
+	p->milter_socket = xstrdup("unix:/var/spool/postfix/relaywarden/relaywarden.sock");
 	p->milter_timeout = 30;
 	p->log_level = LOG_LEVEL_INFO;
 	p->config_update_interval = 120;

@@ -4,15 +4,16 @@
  * relaywarden [-f] -c FILE [-p SOCKET]   run the milter
  * relaywarden check -c FILE               validate a policy
  * relaywarden explain -c FILE ...         trace one transaction
- * relaywarden version
+ * relaywarden reload -c FILE [--pid PID]  validate, reload the running milter
+ * relaywarden keys | version | --version | --help
  *
  * Start-up: load and validate the policy (exit 78 on any error), publish
- * it, register with libmilter, open the socket, drop privileges, block
+ * it, register with libmilter, refuse a socket a live instance answers on,
+ * open the socket, share it with the MTA's group, drop privileges, check
+ * that every file a reload reads is readable as that user, block
  * SIGUSR1 before any thread exists, start the reload thread, run.
  * relaywarden never forks: run it under systemd (Type=simple).
  */
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,15 @@
 
 #include "callbacks.h"
 #include "config.h"
+#include "config_keys.h"
 #include "explain.h"
 #include "log.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "startup.h"
 #include "xalloc.h"
 
-#define RW_VERSION "0.1.0"
+#define RW_VERSION "0.2.0"
 
 struct run_args {
 	const char *config;
@@ -36,58 +39,30 @@ struct run_args {
 	bool foreground;
 };
 
+static const char usage_text[] =
+    "usage: relaywarden [-f] -c FILE [-p SOCKET]   run the milter (-f: foreground, log to stderr)\n"
+    "       relaywarden check -c FILE               validate a policy; every error as FILE:LINE: KEY\n"
+    "       relaywarden explain -c FILE --client IP [--client-name NAME] [--daemon NAME]\n"
+    "                   [--auth LOGIN] [--sessions N] --from ADDR [--size BYTES] --rcpt ADDR...\n"
+    "                   [--header \"Name: value\"]...   trace one transaction; exit 0/1/2\n"
+    "       relaywarden reload -c FILE [--pid PID]  validate FILE as the service user, make the\n"
+    "                                               running milter reload it, report the outcome\n"
+    "       relaywarden keys                        list every policy key\n"
+    "       relaywarden version | --version | --help\n"
+    "See relaywarden(8) and relaywarden.conf(5).\n";
+
 static int
 run_usage(void)
 {
-	fprintf(stderr, "usage: relaywarden [-f] -c FILE [-p SOCKET]\n"
-	    "       relaywarden check -c FILE\n"
-	    "       relaywarden explain -c FILE --client IP [--client-name NAME] [--daemon NAME]\n"
-	    "                   [--auth LOGIN] --from ADDR --rcpt ADDR... [--header \"N: v\"]...\n"
-	    "       relaywarden version\n");
+	fputs(usage_text, stderr);
 	return EX_USAGE;
 }
 
-/* A unix socket bound as root belongs to milter.user and its primary group
- * (give that user the MTA's group, e.g. postfix), mode 0660: the MTA can
- * connect, nobody else can. */
+/* Before serving: the files every reload reads readable by the user the
+ * milter runs as, one instance per socket, a socket the MTA may use, root
+ * dropped. */
 static int
-hand_over_socket(const char *spec, const struct passwd *pw)
-{
-	const char *path = strchr(spec, ':') + 1;
-
-	if (strncmp(spec, "unix:", 5) != 0 && strncmp(spec, "local:", 6) != 0)
-		return 0;
-	if (chown(path, pw->pw_uid, pw->pw_gid) != 0 || chmod(path, 0660) != 0) {
-		log_err("cannot give %s to %s: %m", path, pw->pw_name);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-drop_privileges(const char *user, const char *socket)
-{
-	struct passwd *pw = getpwnam(user);
-
-	if (pw == NULL) {
-		log_err("milter.user: no such user \"%s\"", user);
-		return -1;
-	}
-	if (getuid() == pw->pw_uid)
-		return 0;
-	if (hand_over_socket(socket, pw) < 0)
-		return -1;
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		log_err("cannot drop privileges to %s: %m", user);
-		return -1;
-	}
-	log_info("running as %s", user);
-	return 0;
-}
-
-static int
-start_milter(const struct policy *p)
+start_milter(const struct policy *p, const char *config)
 {
 	if (smfi_register(callbacks_desc) != MI_SUCCESS) {
 		log_err("smfi_register failed");
@@ -98,13 +73,20 @@ start_milter(const struct policy *p)
 		log_err("cannot use milter.socket %s", p->milter_socket);
 		return -1;
 	}
+	if (startup_check_readable(config, p) < 0 || startup_claim_socket(p->milter_socket) < 0)
+		return -1;
 	if (smfi_opensocket(true) != MI_SUCCESS) {
-		log_err("cannot open milter.socket %s (is another relaywarden running, or the "
-		    "directory missing?)", p->milter_socket);
+		log_err("cannot open milter.socket %s (does its directory exist and may this user "
+		    "write there?)", p->milter_socket);
 		return -1;
 	}
-	if (p->milter_user != NULL && drop_privileges(p->milter_user, p->milter_socket) < 0)
+	if (startup_share_socket(p->milter_socket, p->milter_user) < 0)
 		return -1;
+	if (p->milter_user != NULL) {
+		if (startup_drop_privileges(p->milter_user) < 0)
+			return -1;
+		log_info("running as %s", p->milter_user);
+	}
 	return 0;
 }
 
@@ -148,7 +130,7 @@ run(int argc, char **argv)
 		p->milter_socket = xstrdup(a.socket);
 	}
 	snapshot_install(p);
-	if (start_milter(p) < 0)
+	if (start_milter(p, a.config) < 0)
 		return EX_UNAVAILABLE;
 	reload_block_signal();
 	if (reload_start(a.config, a.socket) < 0) {
@@ -163,6 +145,19 @@ run(int argc, char **argv)
 	return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
 }
 
+/* `relaywarden keys`: every policy key of the table, with what its value
+ * looks like; the man page's key list is tested against this. */
+static int
+keys_main(void)
+{
+	const struct config_key *k;
+
+	for (size_t i = 0; (k = config_key_at(i)) != NULL; i++)
+		if (!config_key_is_section(k))
+			printf("%s\t%s\n", k->path, config_type_words(k->type));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,8 +165,18 @@ main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "version") == 0) {
+	if (argc == 2 && strcmp(argv[1], "keys") == 0)
+		return keys_main();
+	if (argc >= 2 && strcmp(argv[1], "reload") == 0) {
+		log_open("relaywarden", true);
+		return reload_client_main(argc - 1, argv + 1);
+	}
+	if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0)) {
 		printf("relaywarden %s\n", RW_VERSION);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_text, stdout);
 		return 0;
 	}
 	return run(argc, argv);

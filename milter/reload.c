@@ -119,6 +119,18 @@ update_interval(void)
 	return interval;
 }
 
+/* The answer to `relaywarden reload` (a plain kill -USR1 is not asked). */
+static void
+answer(const siginfo_t *info, int rc)
+{
+	union sigval v = { .sival_int = rc == 0 ? 0 : 1 };
+
+	if (info->si_code != SI_QUEUE || info->si_value.sival_int != RELOAD_ASK)
+		return;
+	if (sigqueue(info->si_pid, SIGUSR2, v) != 0)
+		log_warn("cannot tell pid %ld how the reload went: %m", (long)info->si_pid);
+}
+
 static void *
 reload_thread(void *arg)
 {
@@ -126,16 +138,17 @@ reload_thread(void *arg)
 	struct timespec tick = { 1, 0 };
 	time_t last_check = time(NULL);
 	sigset_t set;
+	siginfo_t info;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	remember_mtimes(w);
 	for (;;) {
-		int sig = sigtimedwait(&set, NULL, &tick);
+		int sig = sigtimedwait(&set, &info, &tick);
 		int interval = update_interval();
 		if (sig == SIGUSR1) {
-			log_info("SIGUSR1: reloading %s", w->path);
-			reload_now(w->path, w->socket_override);
+			log_info("SIGUSR1 from pid %ld: reloading %s", (long)info.si_pid, w->path);
+			answer(&info, reload_now(w->path, w->socket_override));
 			remember_mtimes(w);
 		} else if (interval > 0 && time(NULL) - last_check >= interval) {
 			last_check = time(NULL);

@@ -273,6 +273,8 @@ session_header(struct session *s, const char *name, const char *value)
 		m->from_header = xstrdup(value);
 	else if (strcasecmp(name, "Sender") == 0 && m->nsender++ == 0)
 		m->sender_header = xstrdup(value);
+	else if (strcasecmp(name, "Message-ID") == 0 && m->message_id[0] == '\0')
+		snprintf(m->message_id, sizeof(m->message_id), "%s", value + strspn(value, " \t"));
 }
 
 void
@@ -304,40 +306,6 @@ session_eom(struct session *s, struct decision *d, const struct trace *t)
 	note_would_reject(s, d);
 }
 
-static const char *
-decision_word(const struct decision *d)
-{
-	if (d->would_reject)
-		return "would-reject";
-	switch (d->action) {
-	case DECISION_CONTINUE:
-		return "accept";
-	case DECISION_REJECT:
-		return "reject";
-	case DECISION_TEMPFAIL:
-		return "tempfail";
-	}
-	return "?";
-}
-
-/* For values inside key="...": spaces stay readable, but quotes,
- * backslashes and control or non-ASCII bytes (attacker-controlled address
- * text reaches the detail) become \xHH. */
-static void
-quote_safe(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *in && o + 5 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, len - o, "\\x%02X", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-}
-
 void
 session_reply_text(const struct session *s, const struct decision *d, char *buf, size_t len)
 {
@@ -351,77 +319,4 @@ session_reply_text(const struct session *s, const struct decision *d, char *buf,
 	else
 		snprintf(sender, sizeof(sender), "%s", from);
 	reply_expand(d->reply, sender, s->client.addr, d->zone ? d->zone : "", buf, len);
-}
-
-/* A bounded line built by appending: the decision line is written on every
- * step of every transaction, and a printf pass per field costs more than
- * the policy decision itself (bench/callgrind.sh). */
-struct line {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-put(struct line *l, const char *text)
-{
-	size_t n = strlen(text);
-
-	if (n > l->cap - 1 - l->len)
-		n = l->cap - 1 - l->len;
-	memcpy(l->p + l->len, text, n);
-	l->len += n;
-	l->p[l->len] = '\0';
-}
-
-static void
-put_field(struct line *l, const char *key, const char *value, bool quoted)
-{
-	put(l, key);
-	if (quoted)
-		put(l, "\"");
-	put(l, value);
-	if (quoted)
-		put(l, "\"");
-}
-
-void
-session_log_decision(struct session *s, const char *stage, const char *rcpt,
-    const struct decision *d, char *buf, size_t len)
-{
-	const struct client_facts *c = &s->client;
-	char text[4096], reply[REPLY_TEXT_MAX * 2], rcpt_text[ADDRESS_TEXT_MAX], auth[300];
-	char detail[sizeof(d->detail) * 4], expanded[REPLY_TEXT_MAX * 2], safe[sizeof(expanded) * 4];
-	struct line l = { text, 0, sizeof(text) };
-	bool warn = d->rule != NULL && strcmp(d->rule, "directory") == 0 &&
-	    d->action == DECISION_CONTINUE;
-
-	if (buf == NULL && !log_enabled(warn ? LOG_LEVEL_WARN : LOG_LEVEL_INFO))
-		return;         /* log_level = "warn" on a busy relay: format nothing */
-	address_log_escape(s->auth ? s->auth : "-", auth, sizeof(auth));
-	put(&l, s->msg.qid);
-	put_field(&l, ": decision=", decision_word(d), false);
-	put_field(&l, " stage=", stage, false);
-	put_field(&l, " rule=", d->rule ? d->rule : "-", false);
-	put_field(&l, " client=", c->name[0] ? c->name : "unknown", false);
-	put_field(&l, "[", c->addr, false);
-	put_field(&l, "] auth=", auth, false);
-	put_field(&l, " from=", s->msg.from_text, false);
-	if (rcpt != NULL) {
-		address_log_escape(rcpt, rcpt_text, sizeof(rcpt_text));
-		put_field(&l, " rcpt=", rcpt_text, false);
-	}
-	put_field(&l, " reason=", d->reason ? d->reason : "allowed", true);
-	if (d->reply != NULL) {
-		session_reply_text(s, d, expanded, sizeof(expanded));
-		quote_safe(expanded, safe, sizeof(safe));
-		snprintf(reply, sizeof(reply), "%s %s %s", d->reply->code, d->reply->xcode, safe);
-		put_field(&l, " reply=", reply, true);
-	}
-	if (d->detail[0] != '\0') {
-		quote_safe(d->detail, detail, sizeof(detail));
-		put_field(&l, " detail=", detail, true);
-	}
-	log_text(warn ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, text);
-	if (buf != NULL)
-		snprintf(buf, len, "%s", text);
 }

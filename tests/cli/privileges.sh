@@ -13,6 +13,9 @@ rw_init
 id postfix >/dev/null 2>&1 || { echo "not ok - no postfix user (apt-get install postfix)"; exit 1; }
 rw_policy tests/milter/policies/closed.conf
 sed -i 's/^milter = {/milter = { user = "postfix";/' "$RW_CONF"
+# After the drop the policy must still be readable (reloads read it): the
+# milter refuses to start otherwise (tests/cli/startup.sh).
+chmod 0755 "$RW_TMP"
 rw_start "$BINARY" || exit 1
 
 status() { awk -v k="$1:" '$1 == k { print $2, $3, $4, $5 }' "/proc/$RW_PID/status"; }

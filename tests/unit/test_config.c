@@ -112,7 +112,7 @@ expect_dir_path(const struct policy *p, const char *name)
 static void
 check_defaults(const struct policy *p)
 {
-	assert_string_equal(p->milter_socket, "unix:/run/relaywarden/relaywarden.sock");
+	assert_string_equal(p->milter_socket, "unix:/var/spool/postfix/relaywarden/relaywarden.sock");
 	assert_null(p->milter_user);
 	assert_int_equal(p->milter_timeout, 30);
 	assert_int_equal(p->log_level, LOG_LEVEL_INFO);
