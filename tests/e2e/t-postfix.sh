@@ -33,6 +33,16 @@ e2e_refused "seed: telnet relay attempt" "$RELAY" \
 e2e_delivered "local delivery" "jd@acme.com" --from bogus.user@bogus.com --to jd@acme.com
 e2e_delivered "authenticated relay (Outlook: my server requires authentication)" \
 	"john.doe@ibm.com" "${AUTH_JDOE[@]}" --from john.doe@acme.com --to john.doe@ibm.com
+# At the default log_level (info) the accepted message has its line with
+# Postfix's queue id (Domino's "Message ... received"), and the login its own.
+QID=$(sed -n 's/^<-  250 2\.0\.0 Ok: queued as \([0-9A-Za-z]*\)$/\1/p' "$E2E_DIR/swaks.out")
+MSGID=$(sed -n 's/^ -> Message-Id: \(<[^>]*>\).*/\1/p' "$E2E_DIR/swaks.out")
+e2e_check "log: $QID: message received, with client, auth, sender, count and Message-ID" \
+	grep -qE "^.*relaywarden\[info\]: $QID: message received client=localhost\[127\.0\.0\.1\] auth=jdoe from=<john\.doe@acme\.com> nrcpt=1 size=[0-9]+ msgid=\"$MSGID\"$" \
+	"$E2E_RW_LOG"
+e2e_check "log: the login once, with the client (Authentication succeeded for user ...)" \
+	grep -qE ': authenticated client=localhost\[127\.0\.0\.1\] auth=jdoe reason="authentication succeeded"$' \
+	"$E2E_RW_LOG"
 e2e_refused "wrong password: Postfix refuses AUTH" \
 	"535 5.7.8 Error: authentication failed: authentication failure" \
 	-a LOGIN --auth-user jdoe --auth-password wrong --from john.doe@acme.com --to john.doe@ibm.com
