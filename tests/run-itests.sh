@@ -154,8 +154,8 @@ done
 
 # Real MTAs: each script starts its own Postfix or Sendmail, smtp-sink and
 # relaywarden on free loopback ports (tests/e2e/lib).
-for script in tests/e2e/t-*.sh; do
-	name=e2e/$(basename "$script" .sh)
+for script in tests/e2e/t-*.sh tests/pkg/t-*.sh; do
+	name=$(basename "$(dirname "$script")")/$(basename "$script" .sh)
 	wanted "$name" || continue
 	rc=0
 	timeout -k 5 "$((TIMEOUT * 2))" bash "$script" "$BINARY" >"$RUN_TMP/out" 2>&1 || rc=$?
