@@ -63,20 +63,22 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # The socket lives under Postfix's queue directory (chrooted smtpd reaches
 # it as unix:relaywarden/relaywarden.sock); the postfix group may connect.
-RUN_SOCKDIR := /var/spool/postfix/relaywarden
+# RUN_SOCKDIR elsewhere is for tests/cli/make-run.sh.
+RUN_SOCKDIR ?= /var/spool/postfix/relaywarden
+RUN_SOCK = $(RUN_SOCKDIR)/relaywarden.sock
+RUN_MILTER = $(if $(filter /var/spool/postfix/relaywarden,$(RUN_SOCKDIR)),unix:relaywarden/relaywarden.sock,unix:$(RUN_SOCK))
 run: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory -s all
 	@install -d -m 0750 $(RUN_SOCKDIR)
 	@if getent group postfix >/dev/null; then chgrp postfix $(RUN_SOCKDIR); \
-	  echo "relaywarden: socket unix:$(RUN_SOCKDIR)/relaywarden.sock, mode 0660, group postfix"; \
-	  else echo "relaywarden: socket unix:$(RUN_SOCKDIR)/relaywarden.sock (no postfix group here: only root may connect)"; fi
+	  echo "relaywarden: socket unix:$(RUN_SOCK), mode 0660, group postfix"; \
+	  else echo "relaywarden: socket unix:$(RUN_SOCK) (no postfix group here: only root may connect)"; fi
 	@echo "Attach Postfix (Debian's chrooted smtpd too), then postfix reload:"
-	@echo "    postconf -e 'smtpd_milters = unix:relaywarden/relaywarden.sock' 'milter_default_action = tempfail'"
+	@echo "    postconf -e 'smtpd_milters = $(RUN_MILTER)' 'milter_default_action = tempfail'"
 	@echo "Try a decision offline:"
-	@echo "    $(BUILD)/relaywarden explain -c policies/default.conf --client 10.10.1.8 --client-name abc.com \\"
-	@echo "        --from bogus.user@bogus.com --rcpt john.doe@ibm.com"
+	@echo "    $(BUILD)/relaywarden explain -c policies/default.conf --client 10.10.1.8 --client-name abc.com --from bogus.user@bogus.com --rcpt john.doe@ibm.com"
 	@echo "Ctrl-C stops it. One log line per decision follows."
-	exec $(BUILD)/relaywarden -f -c policies/default.conf
+	@exec $(BUILD)/relaywarden -f -c policies/default.conf -p unix:$(RUN_SOCK)
 
 unit: $(UNIT_TESTS)
 	@rc=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
