@@ -153,12 +153,12 @@ print_verdict(struct session *s, const char *stage, const char *rcpt, const stru
 	printf("  log: %s\n", line);
 }
 
+/* The argument as the MTA hands it to the milter: in angle brackets, in buf
+ * (the caller judges buf, so it is always written). */
 static const char *
 bracketed(const char *addr, char *buf, size_t len)
 {
-	if (addr[0] == '<')
-		return addr;
-	snprintf(buf, len, "<%s>", addr);
+	snprintf(buf, len, addr[0] == '<' ? "%s" : "<%s>", addr);
 	return buf;
 }
 

@@ -263,17 +263,27 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 	s->msg.accepted += d->action == DECISION_CONTINUE;
 }
 
+/* "From", "from" and "From " (obsolete syntax: blanks before the colon,
+ * which mail programs still read as From:) are all the From: header. */
+static bool
+header_name_is(const char *name, const char *want)
+{
+	size_t n = strlen(want);
+
+	return strncasecmp(name, want, n) == 0 && name[n + strspn(name + n, " \t")] == '\0';
+}
+
 void
 session_header(struct session *s, const char *name, const char *value)
 {
 	struct message *m = &s->msg;
 
 	m->size += strlen(name) + strlen(value) + 4;     /* "Name: value\r\n" */
-	if (strcasecmp(name, "From") == 0 && m->nfrom++ == 0)
+	if (header_name_is(name, "From") && m->nfrom++ == 0)
 		m->from_header = xstrdup(value);
-	else if (strcasecmp(name, "Sender") == 0 && m->nsender++ == 0)
+	else if (header_name_is(name, "Sender") && m->nsender++ == 0)
 		m->sender_header = xstrdup(value);
-	else if (strcasecmp(name, "Message-ID") == 0 && m->message_id[0] == '\0')
+	else if (header_name_is(name, "Message-ID") && m->message_id[0] == '\0')
 		snprintf(m->message_id, sizeof(m->message_id), "%s", value + strspn(value, " \t"));
 }
 
