@@ -164,7 +164,8 @@ clean:
 #       and directory.conf, each only if no such file exists there.
 #   make deb      build/deb/relaywarden_VERSION_ARCH.deb: dpkg-buildpackage -us -uc -b
 #                 on a copy of the tree in build/deb/src (nothing written
-#                 outside build/); rebuilt only when a source changed.
+#                 outside build/; the outer make's variables do not leak
+#                 into it); rebuilt only when a source changed.
 #   make man-check   both pages render without a warning and relaywarden.conf(5)
 #                 lists exactly the keys of `relaywarden keys` (tests/pkg/t-man.sh).
 PREFIX      ?= /usr/local
@@ -207,7 +208,7 @@ $(DEB_DIR)/stamp: $(DEB_SRCS)
 	    xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 	    tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src; \
 	else tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(DEB_DIR)/src; fi
-	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
 	touch $@
 
 deb: $(DEB_DIR)/stamp
