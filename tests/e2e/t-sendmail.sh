@@ -22,6 +22,8 @@ e2e_milter_start || exit 1
 sm_start "$E2E_DIR/sendmail" "$E2E_MILTER_PORT" "$SINK_PORT" || exit 1
 E2E_MTA_PORT=$SM_PORT
 sm_user jdoe 'Secret-1'
+e2e_check "sendmail.cf is built with README's INPUT_MAIL_FILTER line" \
+	grep -qxF "$(sm_readme_filter "$E2E_MILTER_PORT")dnl" "$SM_DIR/rig.mc"
 
 # ---- closed relay
 e2e_refused "seed: telnet relay attempt" "$RELAY" \

@@ -35,7 +35,7 @@ sm_fetch() {
 	done
 }
 
-_sm_mc() { # DIR SMTP_PORT MILTER_PORT SINK_PORT
+_sm_mc() { # DIR SMTP_PORT MILTER_PORT SINK_PORT INPUT_MAIL_FILTER-LINE
 	cat <<MC
 divert(0)dnl
 VERSIONID(\`relaywarden e2e')dnl
@@ -67,15 +67,33 @@ define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
 TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
 dnl "A" without "p": AUTH without TLS, on loopback only.
 define(\`confAUTH_OPTIONS', \`A')dnl
-dnl F=T: with the milter down Sendmail defers (451 4.3.2), never accepts unchecked.
-INPUT_MAIL_FILTER(\`relaywarden', \`S=inet:$3@127.0.0.1, F=T, T=C:10s;S:10s;R:10s;E:30s')dnl
+dnl README "Attach it to Sendmail", its socket replaced by the test's (F=T: with
+dnl the milter down Sendmail defers, 451 4.3.2, never accepts unchecked).
+$5dnl
 MAILER(\`smtp')dnl
 MC
 }
 
+# README.md's INPUT_MAIL_FILTER line (the fenced block after "<!-- test:
+# sendmail.mc -->"), its S= socket replaced by inet:MILTER_PORT@127.0.0.1.
+sm_readme_filter() {
+	local line
+	line=$(awk '$0 == "<!-- test: sendmail.mc -->" { armed = 1; next }
+		armed == 1 && /^```/ { armed = 2; next }
+		armed == 2 && /^```/ { exit }
+		armed == 2 && /^INPUT_MAIL_FILTER\(/ { print }' "$E2E_TOP/README.md")
+	case $line in
+	*$'\n'*) echo "# README.md: several INPUT_MAIL_FILTER lines after <!-- test: sendmail.mc -->" >&2
+		return 1 ;;
+	*S=*) printf '%s\n' "$line" | sed -E "s/S=[^,']*/S=inet:$1@127.0.0.1/" ;;
+	*) echo "# README.md: no INPUT_MAIL_FILTER line with S= after <!-- test: sendmail.mc -->" >&2
+		return 1 ;;
+	esac
+}
+
 sm_start() {
 	SM_DIR=$1
-	local milter=$2 sink=$3 root=$1/root i
+	local milter=$2 sink=$3 root=$1/root i filter
 	sm_fetch "$root" || return 1
 	SM_PORT=$(e2e_free_port)
 	mkdir -p "$SM_DIR/queue" "$SM_DIR/sasl"
@@ -90,7 +108,8 @@ auxprop_plugin: sasldb
 sasldb_path: $SM_DIR/sasldb2
 mech_list: PLAIN LOGIN
 CONF
-	_sm_mc "$SM_DIR" "$SM_PORT" "$milter" "$sink" >"$SM_DIR/rig.mc"
+	filter=$(sm_readme_filter "$milter") || return 1
+	_sm_mc "$SM_DIR" "$SM_PORT" "$milter" "$sink" "$filter" >"$SM_DIR/rig.mc"
 	m4 -D_CF_DIR_="$root/usr/share/sendmail/cf/" "$root/usr/share/sendmail/cf/m4/cf.m4" \
 		"$SM_DIR/rig.mc" >"$SM_DIR/sendmail.cf" 2>"$SM_DIR/m4.err" ||
 		{ echo "# m4 failed:" >&2; cat "$SM_DIR/m4.err" >&2; return 1; }
