@@ -12,9 +12,12 @@
 #                           fixture (directory*.conf) to $RW_TMP, since paths in
 #                           a policy are relative to the policy's directory.
 #   rw_start BINARY         BINARY -f -c $RW_CONF -p unix:$RW_SOCK in the
-#                           background, stderr to $RW_LOG; waits (<= 5 s) for the
-#                           socket. Sets RW_PID. Prints the log and returns 1 if
-#                           the milter dies or the socket never appears.
+#                           background, stderr to $RW_LOG; waits until the milter
+#                           logs "listening on unix:$RW_SOCK" (tests/lib/wait.sh:
+#                           the socket file alone appears before listen(2), the
+#                           privilege drop and the SIGUSR1 mask). Sets RW_PID.
+#                           Prints the log and returns 1 if the milter dies or
+#                           is not ready within RW_START_DEADLINE s (default 30).
 #   rw_alive                true while the milter runs.
 #   rw_stop                 SIGTERM, a short grace (RW_STOP_GRACE tenths of a
 #                           second, default 3), then SIGKILL; reaps it. Sets
@@ -50,6 +53,8 @@
 
 RW_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RW_TOP=$(cd "$RW_LIB_DIR/../.." && pwd)
+# shellcheck source=wait.sh
+. "$RW_LIB_DIR/wait.sh"
 RW_PID=
 RW_STATUS=
 RW_STOP_GRACE=${RW_STOP_GRACE:-3}   # tenths of a second between SIGTERM and SIGKILL
@@ -87,22 +92,21 @@ rw_alive() {
 }
 
 rw_start() {
-	local binary=$1 i
+	local binary=$1 mark
 	rm -f "$RW_SOCK"
+	mark=$(log_mark "$RW_LOG")
 	"$binary" -f -c "$RW_CONF" -p "unix:$RW_SOCK" 2>>"$RW_LOG" &
 	RW_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$RW_SOCK" ] && return 0
-		if ! kill -0 "$RW_PID" 2>/dev/null; then
-			wait "$RW_PID" 2>/dev/null && RW_STATUS=0 || RW_STATUS=$?
-			RW_PID=
-			echo "# relaywarden exited with status $RW_STATUS before its socket appeared"
-			rw_show_log
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "# relaywarden did not create $RW_SOCK within 5 s"
+	milter_wait_ready "$RW_LOG" "$mark" "$RW_PID" "unix:$RW_SOCK" "${RW_START_DEADLINE:-30}" &&
+		return 0
+	if ! kill -0 "$RW_PID" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$RW_PID/stat" 2>/dev/null)" = Z ]; then
+		wait "$RW_PID" 2>/dev/null && RW_STATUS=0 || RW_STATUS=$?
+		RW_PID=
+		echo "# relaywarden exited with status $RW_STATUS before it was listening"
+		rw_show_log
+		return 1
+	fi
+	echo "# relaywarden did not log \"listening on unix:$RW_SOCK\" within ${RW_START_DEADLINE:-30} s"
 	rw_show_log
 	rw_stop
 	return 1
@@ -159,10 +163,10 @@ rw_check() {
 		echo "ok - $desc"
 	else
 		echo "not ok - $desc"
-		echo "#  exit status $RW_RC; stdout:"
-		sed 's/^/#    /' "$RW_TMP/out"
+		echo "#  exit status ${RW_RC:-(no rw_run yet)}; stdout:"
+		sed 's/^/#    /' "$RW_TMP/out" 2>/dev/null
 		echo "#  stderr:"
-		sed 's/^/#    /' "$RW_TMP/err"
+		sed 's/^/#    /' "$RW_TMP/err" 2>/dev/null
 		RW_FAILS=$((RW_FAILS + 1))
 	fi
 }
