@@ -20,16 +20,14 @@ PID=${LDT_RW_PID[main]}
 
 fds() { find "/proc/$PID/fd" -mindepth 1 2>/dev/null | wc -l; }
 threads() { awk '$1 == "Threads:" { print $2 }' "/proc/$PID/status"; }
-settle() { # DESC: fds and threads back at (or below) the baseline within 5 s
-	local i
-	for ((i = 0; i < 50; i++)); do
-		if [ "$(fds)" -le "$BASE_FDS" ] && [ "$(threads)" -le "$BASE_THREADS" ]; then
-			echo "ok - $1: back to the baseline ($(fds) fds, $(threads) threads)"
-			return 0
-		fi
-		sleep 0.1
-	done
-	ldt_fail "$1: $(fds) fds, $(threads) threads (baseline $BASE_FDS, $BASE_THREADS)"
+idle() { [ "$(ldt_sessions)" -eq 0 ]; }   # every session's connection closed
+at_baseline() { idle && [ "$(fds)" -le "$BASE_FDS" ] && [ "$(threads)" -le "$BASE_THREADS" ]; }
+settle() { # DESC: fds and threads back at (or below) the baseline (deadline 30 s)
+	if wait_for 30 at_baseline; then
+		echo "ok - $1: back to the baseline ($(fds) fds, $(threads) threads)"
+		return 0
+	fi
+	ldt_fail "$1: $(fds) fds, $(threads) threads, $(ldt_sessions) session(s) open (baseline $BASE_FDS, $BASE_THREADS)"
 }
 # burst WANT DESC: six concurrent transactions for unknown logins ghost1..6
 burst() {
@@ -52,7 +50,9 @@ burst() {
 # are refused, 550 5.7.1), so the baseline holds the whole pool.
 burst reject "warm-up"
 burst reject "warm-up again"
-sleep 0.3
+# The baseline is taken once the warm-up sessions are over (the milter closed
+# their connections), not after a pause that is long enough on this machine.
+wait_for 30 idle || ldt_fail "warm-up: $(ldt_sessions) session(s) still open after 30 s"
 BASE_FDS=$(fds)
 BASE_THREADS=$(threads)
 ldt_note "baseline: $BASE_FDS fds, $BASE_THREADS threads"

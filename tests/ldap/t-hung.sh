@@ -42,14 +42,23 @@ fi
 # real slapd) in a search by pausing slapd, so a concurrent transaction needs
 # a new pooled connection. That one must skip the URI known to be down: it
 # never touches the black hole again and finishes once slapd resumes.
+# Each step waits for its fact in /proc/net/tcp (slapd_pending: requests
+# slapd has not read), not for a pause: A's search is held at slapd before B
+# starts, and B's request has reached slapd on a connection of its own
+# before slapd resumes. Both must be answered within directory.ldap.timeout
+# (2 s) of their start, so nothing here waits longer than that needs.
+pending_at_least() { [ "$(slapd_pending)" -ge "$1" ]; }
 accepted_before=$(blackhole_accepted)
+pending_before=$(slapd_pending)
 slapd_pause
 ldt_mail_bg jdoe "<john.doe@acme.com>" "$LDT_DIR/a.out"
 a_pid=$LDT_BG_PID
-sleep 0.3
+wait_for 30 pending_at_least $((pending_before + 1)) ||
+	ldt_fail "concurrent A: its search never reached the paused slapd"
 ldt_mail_bg asmith "<alice.smith@acme.com>" "$LDT_DIR/b.out"
 b_pid=$LDT_BG_PID
-sleep 0.5
+wait_for 30 pending_at_least $((pending_before + 2)) ||
+	ldt_fail "concurrent B: no second connection with a request reached the paused slapd"
 slapd_resume
 wait "$a_pid" "$b_pid"
 ldt_mail_result "$LDT_DIR/a.out" jdoe "<john.doe@acme.com>"

@@ -10,7 +10,7 @@
 #   slapd_start DIR [LDIF]   write DIR/slapd.conf, slapadd LDIF (default
 #                            tests/ldap/people.ldif) into DIR/db, start slapd on
 #                            a free port with "-d stats" logging to DIR/slapd.log,
-#                            wait (<= 10 s) until it answers. Exports SLAPD_DIR,
+#                            wait (<= 30 s) until it answers a search. Exports SLAPD_DIR,
 #                            SLAPD_PORT, SLAPD_URI, SLAPD_PID, SLAPD_LOG.
 #   slapd_stop               SIGTERM (SIGKILL after 5 s), reap. Keeps DIR.
 #   slapd_pause/slapd_resume SIGSTOP/SIGCONT: connects succeed, nothing answers.
@@ -18,12 +18,20 @@
 #   slapd_ping               0 if slapd answers a base search within 2 s.
 #   slapd_srch_count TEXT    number of SRCH lines in slapd.log whose filter
 #                            contains TEXT (fixed string, case-insensitive).
+#                            slapd logs SRCH when it reads the request, before it
+#                            answers, so once the milter has answered, its
+#                            searches are in the log.
+#   slapd_pending            established connections to slapd whose requests
+#                            slapd has not read yet (bytes in its receive queue,
+#                            /proc/net/tcp): with slapd paused, "a search of the
+#                            milter is waiting at slapd" as a fact, not a guess.
 # black hole:
 #   blackhole_start DIR      a TCP listener on a free port that accepts and
 #                            never answers. Exports BLACKHOLE_PORT, BLACKHOLE_PID,
 #                            BLACKHOLE_LOG (one line per accepted connection).
 #   blackhole_stop / blackhole_accepted (connections accepted so far)
-# generic: free_port, now_ms, _stop_pid PID [GRACE].
+# generic: free_port, now_ms, _stop_pid PID [GRACE]; wait_for and the log
+# helpers of tests/lib/wait.sh.
 # relaywarden under test (prefix ldt_, so a future tests/lib/milter.sh cannot clash):
 #   ldt_init NAME [BINARY]   temp dir LDT_DIR (kept on failure or with LDT_KEEP=1;
 #                            keep TMPDIR short: unix socket paths max 107 bytes),
@@ -34,7 +42,11 @@
 #                            tunables P_TTL P_NEG_TTL P_TIMEOUT P_GROUP_SEND_AS
 #                            P_EXEMPT P_BIND_DN P_BIND_PW_FILE P_POOL (see below).
 #   ldt_milter_start POLICY [TAG]  run relaywarden -f on the policy's unix socket,
-#                            log to LDT_DIR/rw[-TAG].log, wait for the socket.
+#                            log to LDT_DIR/rw[-TAG].log, wait (<= 30 s) until it
+#                            logs "listening on unix:SOCK" (tests/lib/wait.sh).
+#   ldt_sessions [TAG]       milter sessions whose connection the milter has not
+#                            closed yet (accepted or still in its backlog), from
+#                            /proc/net/unix: 0 = every session is over.
 #   ldt_milter_stop [TAG] / ldt_milter_alive [TAG]
 #   ldt_mail LOGIN FROM [TAG]  one transaction (connect, MAIL with {auth_authen}
 #                            = LOGIN unless LOGIN is empty). Sets LDT_CODE (the
@@ -66,6 +78,8 @@ if [ -f "$SLAPD_LIB_DIR/milter.sh" ]; then
 	# shellcheck source=milter.sh
 	. "$SLAPD_LIB_DIR/milter.sh"
 fi
+# shellcheck source=wait.sh
+. "$SLAPD_LIB_DIR/wait.sh"
 
 # Safe under "set -u": every variable the helpers read starts defined, and
 # empty - never inherited, so a test never stops or deletes what a parent
@@ -154,7 +168,7 @@ slapd_ping() {
 }
 
 # _slapd_launch: start slapd on SLAPD_PORT with SLAPD_DIR's config; wait up
-# to 10 s. Returns 0 when it answers, 2 if the port was taken, 1 otherwise.
+# to 30 s. Returns 0 when it answers, 2 if the port was taken, 1 otherwise.
 _slapd_launch() {
 	local deadline
 	echo "=== slapd start $(date -u +%FT%TZ) port $SLAPD_PORT" >>"$SLAPD_LOG"
@@ -162,7 +176,7 @@ _slapd_launch() {
 		>>"$SLAPD_LOG" 2>&1 </dev/null &
 	SLAPD_PID=$!
 	export SLAPD_PID
-	deadline=$(($(now_ms) + 10000))
+	deadline=$(($(now_ms) + 30000))
 	while [ "$(now_ms)" -lt "$deadline" ]; do
 		if ! kill -0 "$SLAPD_PID" 2>/dev/null; then
 			wait "$SLAPD_PID" 2>/dev/null
@@ -205,7 +219,7 @@ slapd_start() {
 		break
 	done
 	if [ $rc -ne 0 ]; then
-		echo "slapd_start: slapd did not answer on 127.0.0.1:$SLAPD_PORT within 10 s; log:" >&2
+		echo "slapd_start: slapd did not answer on 127.0.0.1:$SLAPD_PORT within 30 s; log:" >&2
 		tail -n 20 "$SLAPD_LOG" >&2
 		return 1
 	fi
@@ -242,6 +256,12 @@ slapd_srch_count() {
 	grep ' SRCH base=' "$SLAPD_LOG" 2>/dev/null | grep -ciF -- "$1"
 }
 
+slapd_pending() {
+	awk -v port="$(printf '%04X' "$SLAPD_PORT")" '
+		$2 == "0100007F:" port && $4 == "01" { split($5, q, ":"); if (q[2] != "00000000") n++ }
+		END { print n + 0 }' /proc/net/tcp
+}
+
 # ---------------------------------------------------------------- black hole
 
 # blackhole_start DIR [PORT]: a listener that accepts and never answers, on
@@ -264,14 +284,14 @@ while True:
 		"$dir/blackhole.port" "$BLACKHOLE_LOG" "$port" </dev/null >"$dir/blackhole.err" 2>&1 &
 	BLACKHOLE_PID=$!
 	export BLACKHOLE_PID BLACKHOLE_LOG
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 600; i++)); do   # <= 30 s
 		if [ -s "$dir/blackhole.port" ]; then
 			BLACKHOLE_PORT=$(cat "$dir/blackhole.port")
 			export BLACKHOLE_PORT
 			return 0
 		fi
 		kill -0 "$BLACKHOLE_PID" 2>/dev/null || break
-		sleep 0.1
+		sleep 0.05
 	done
 	echo "blackhole_start: listener did not start" >&2
 	cat "$dir/blackhole.err" >&2
@@ -414,7 +434,7 @@ declare -A LDT_POLICY=()
 
 # ldt_milter_start POLICY [TAG]: the policy's milter.socket must be unix:PATH.
 ldt_milter_start() {
-	local policy=$1 tag=${2:-main} log sock i pid out
+	local policy=$1 tag=${2:-main} log sock pid out mark
 	LDT_POLICY[$tag]=$policy
 	log=$(_ldt_log "$tag")
 	sock=$(_ldt_sock "$tag")
@@ -424,20 +444,18 @@ ldt_milter_start() {
 		return 1
 	fi
 	rm -f "$sock"
+	mark=$(log_mark "$log")
 	"$RELAYWARDEN" -f -c "$policy" >>"$log" 2>&1 </dev/null &
 	pid=$!
 	LDT_RW_PID[$tag]=$pid
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$sock" ] && return 0
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid" 2>/dev/null
-			unset "LDT_RW_PID[$tag]"
-			ldt_fail "relaywarden ($tag) exited at start-up: $(tail -n 5 "$log" | tr '\n' ' ')"
-			return 1
-		fi
-		sleep 0.05
-	done
-	ldt_fail "relaywarden ($tag) did not create $sock within 5 s"
+	milter_wait_ready "$log" "$mark" "$pid" "unix:$sock" 30 && return 0
+	if ! kill -0 "$pid" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+		wait "$pid" 2>/dev/null
+		unset "LDT_RW_PID[$tag]"
+		ldt_fail "relaywarden ($tag) exited at start-up: $(tail -n 5 "$log" | tr '\n' ' ')"
+		return 1
+	fi
+	ldt_fail "relaywarden ($tag) did not log \"listening on unix:$sock\" within 30 s: $(tail -n 5 "$log" | tr '\n' ' ')"
 	return 1
 }
 
@@ -449,6 +467,11 @@ ldt_milter_stop() {
 
 ldt_milter_alive() {
 	kill -0 "${LDT_RW_PID[${1:-main}]}" 2>/dev/null
+}
+
+ldt_sessions() {
+	awk -v path="$(_ldt_sock "${1:-main}")" '$8 == path && $4 != "00010000" { n++ } END { print n + 0 }' \
+		/proc/net/unix
 }
 
 # The miltertest script: values come from the environment, so logins with
@@ -514,11 +537,9 @@ ldt_mail_bg() {
 }
 
 ldt_mail_result() {
-	local out=$1 login=$2 from=$3 tag=${4:-main} i
-	for ((i = 0; i < 300; i++)); do
-		grep -q '^LDT_MS=' "$out" 2>/dev/null && break
-		sleep 0.05
-	done
+	local out=$1 login=$2 from=$3 tag=${4:-main}
+	# LDT_MS= is the last line ldt_mail_bg writes: the file is complete
+	wait_for 60 grep -q '^LDT_MS=' "$out" 2>/dev/null
 	LDT_CODE=$(sed -n 's/^LDT_CODE=//p' "$out" | tail -n 1)
 	[ -n "$LDT_CODE" ] || LDT_CODE="error: $(tr '\n' ' ' <"$out")"
 	LDT_MS=$(sed -n 's/^LDT_MS=//p' "$out" | tail -n 1)
