@@ -36,13 +36,16 @@ threads() { awk '$1 == "Threads:" { print $2 }' "/proc/$PID/status"; }
 session() { # IP -> the last line of rw_raw (a relay attempt)
 	rw_raw "$SOCK" unknown "$1" "" "<bogus.user@bogus.com>" "<john.doe@ibm.com>" 2>&1 | tail -n 1
 }
-settle() { # until fds and threads are back at the baseline (<= 5 s)
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(fds)" -le "$BASE_FDS" ] && [ "$(threads)" -le "$BASE_THREADS" ] && return 0
-		sleep 0.1
-	done
-	return 1
+idle() { [ "$(ldt_sessions)" -eq 0 ]; }   # every session's connection closed
+at_baseline() { idle && [ "$(fds)" -le "$BASE_FDS" ] && [ "$(threads)" -le "$BASE_THREADS" ]; }
+settle() { wait_for 30 at_baseline; }   # a deadline only to fail
+# reload WANT: SIGUSR1, then the outcome of exactly that reload (tests/lib/wait.sh)
+reload() {
+	local mark got me=$BASHPID   # the pid kill(2) reports: this shell's
+	mark=$(log_mark "$LDT_DIR/rw.log")
+	kill -USR1 "$PID"
+	got=$(reload_outcome "$LDT_DIR/rw.log" "$mark" "$me" 30)
+	[ "$got" = "$1" ] || ldt_fail "SIGUSR1: reload $got, expected $1"
 }
 expect() { # DESC GOT WANT
 	if [ "$2" = "$3" ]; then echo "ok - $1"; else ldt_fail "$1: got \"$2\", expected \"$3\""; fi
@@ -50,7 +53,8 @@ expect() { # DESC GOT WANT
 
 RELAY="rcpt y 554 5.7.1 Relay rejected for policy reasons."
 expect "warm-up session" "$(session 192.0.2.20)" "$RELAY"
-sleep 0.3
+# the baseline once the warm-up session is over, not after a pause
+wait_for 30 idle || ldt_fail "warm-up: $(ldt_sessions) session(s) still open after 30 s"
 BASE_FDS=$(fds)
 BASE_THREADS=$(threads)
 ldt_note "baseline: $BASE_FDS fds, $BASE_THREADS threads"
@@ -64,8 +68,7 @@ echo "ok - 10 sessions: back to the baseline"
 
 # garbage in the policy file, then SIGUSR1: the reload fails, the old policy stays
 printf 'relay = { enforce = "sometimes" \n\x01\x02 }}}' >"$LDT_DIR/policy.conf"
-kill -USR1 "$PID"
-for ((i = 0; i < 50; i++)); do grep -q "reload of .* failed" "$LDT_DIR/rw.log" && break; sleep 0.1; done
+reload failed
 grep -q "the running policy stays in force" "$LDT_DIR/rw.log" ||
 	ldt_fail "the failed reload was not logged"
 expect "after a garbage reload the old policy answers" "$(session 192.0.2.40)" "$RELAY"
@@ -76,21 +79,13 @@ kill -0 "$PID" 2>/dev/null || ldt_fail "the milter died on the garbage policy"
 # DNS goes silent (a good policy pointing at the silent port): every
 # session defers within the timeout; nothing piles up
 policy "127.0.0.1:$SILENT_PORT"
-kill -USR1 "$PID"
-for ((i = 0; i < 50; i++)); do
-	[ "$(grep -c 'policy reloaded from' "$LDT_DIR/rw.log")" -ge 1 ] && break
-	sleep 0.1
-done
+reload reloaded
 for i in 1 2 3; do
 	expect "silent DNS, session $i" "$(session "192.0.2.$((50 + i))")" \
 		"connect y 451 4.4.3 DNS lookup failed, try again later"
 done
 policy "127.0.0.1:$DNS_PORT"
-kill -USR1 "$PID"
-for ((i = 0; i < 50; i++)); do
-	[ "$(grep -c 'policy reloaded from' "$LDT_DIR/rw.log")" -ge 2 ] && break
-	sleep 0.1
-done
+reload reloaded
 expect "DNS back: the relay attempt is judged again" "$(session 192.0.2.60)" "$RELAY"
 # The retired snapshots' resolvers are freed with them: fds and threads
 # return to the baseline (the new resolver's channel replaces the old one's).

@@ -7,19 +7,25 @@
 # stopped by PID, never by name.
 #
 #   dns_start DIR [PORT] unbound in the foreground (-d) with DIR/unbound.conf,
-#                        logging every query to DIR/unbound.log; waits (<= 5 s)
-#                        until it answers. Exports DNS_PORT, DNS_PID, DNS_LOG.
+#                        logging every query to DIR/unbound.log; waits (<= 30 s)
+#                        until it answers a query for the fixture zone (not
+#                        merely until its port is bound). Exports DNS_PORT,
+#                        DNS_PID, DNS_LOG.
 #   dns_stop             SIGTERM, reap.
 #   dns_queries NAME     how many queries for NAME (fully qualified, no
-#                        trailing dot) unbound has logged.
+#                        trailing dot) unbound has logged (it logs a query when
+#                        it reads it, before it answers).
 #   silent_start DIR [PORT]  a UDP socket on PORT (default: a free one) that
-#                        reads nothing and answers nothing. Exports SILENT_PORT,
-#                        SILENT_PID.
+#                        reads nothing and answers nothing; waits (<= 30 s) for
+#                        the port file it writes (tmp + rename) once bound.
+#                        Exports SILENT_PORT, SILENT_PID.
 #   silent_stop
 DNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DNS_FIXTURES=${DNS_FIXTURES:-$DNS_LIB_DIR/../dns/zones.conf}
 if [ -x /usr/bin/python3 ]; then DNS_PYTHON=/usr/bin/python3; else DNS_PYTHON=python3; fi
 DNS_PID='' DNS_PORT='' DNS_LOG=/dev/null SILENT_PID='' SILENT_PORT=''
+# shellcheck source=wait.sh
+. "$DNS_LIB_DIR/wait.sh"
 
 # A port free for both UDP and TCP on 127.0.0.1.
 dns_free_port() {
@@ -54,7 +60,7 @@ PY
 }
 
 dns_start() {
-	local dir=$1 i
+	local dir=$1
 	mkdir -p "$dir"
 	DNS_PORT=${2:-$(dns_free_port)}
 	DNS_LOG=$dir/unbound.log
@@ -82,10 +88,12 @@ remote-control:
 CONF
 	unbound -d -c "$dir/unbound.conf" >"$DNS_LOG" 2>&1 &
 	DNS_PID=$!
-	for ((i = 0; i < 50; i++)); do
+	local deadline=$(($(_wait_now_ms) + 30000))
+	while :; do
 		_dns_answers "$DNS_PORT" && return 0
 		kill -0 "$DNS_PID" 2>/dev/null || break
-		sleep 0.1
+		[ "$(_wait_now_ms)" -lt "$deadline" ] || break
+		sleep 0.05
 	done
 	echo "# unbound did not start:" >&2
 	sed 's/^/#   /' "$DNS_LOG" >&2
@@ -116,8 +124,9 @@ open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1]))
 import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 time.sleep(100000)' "$port" "$dir/silent.port" &
 	SILENT_PID=$!
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 600; i++)); do   # <= 30 s
 		[ -s "$dir/silent.port" ] && break
+		kill -0 "$SILENT_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	SILENT_PORT=$(cat "$dir/silent.port" 2>/dev/null)
