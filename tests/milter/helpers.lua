@@ -97,7 +97,22 @@ function T.decisions_since_mark()
 	return out
 end
 
--- Waits (<= timeout s) until text appears in the log after the mark.
+-- Waiting: always for a condition (a log line, a reply), never for a time
+-- that happens to be long enough here. A deadline (T.DEADLINE s unless
+-- given, on the wall clock) only ever turns a hang into a failure.
+T.DEADLINE = 30
+
+-- Calls fn every 50 ms until it returns true (then true), or false once
+-- timeout seconds have passed (fn is asked once more at the deadline).
+function T.wait_until(fn, timeout)
+	local deadline = os.time() + (timeout or T.DEADLINE) + 1  -- os.time() counts whole seconds
+	while os.time() < deadline do
+		if fn() then return true end
+		mt.sleep(0.05)
+	end
+	return fn() and true or false
+end
+
 -- How many times text occurs in the whole milter log.
 function T.count_log(text)
 	local n, from = 0, 1
@@ -111,21 +126,13 @@ end
 
 -- Waits until text occurs at least n times in the log; fails otherwise.
 function T.wait_log_count(text, n, timeout)
-	local tries = math.floor((timeout or 5) / 0.05)
-	for _ = 1, tries do
-		if T.count_log(text) >= n then return true end
-		mt.sleep(0.05)
-	end
+	if T.wait_until(function() return T.count_log(text) >= n end, timeout) then return true end
 	T.fail("the log never held " .. n .. " times [" .. text .. "]")
 end
 
+-- Waits until text appears in the log after the mark; false at the deadline.
 function T.wait_log(text, timeout)
-	local tries = math.floor((timeout or 5) / 0.05)
-	for _ = 1, tries do
-		if T.has(T.log_new(), text) then return true end
-		mt.sleep(0.05)
-	end
-	return T.has(T.log_new(), text)
+	return T.wait_until(function() return T.has(T.log_new(), text) end, timeout)
 end
 
 -- Milter protocol steps ----------------------------------------------------
@@ -388,10 +395,15 @@ function T.alive()
 	return state ~= nil and state ~= "Z" and state ~= "X"
 end
 
+-- Writes a file whole: into path .. ".tmp", then rename(2) over path. A
+-- reader - the milter's mtime check polls every config_update_interval -
+-- sees the old file or the new one, never a truncated or half-written one.
 function T.write_file(path, text)
-	local f = assert(io.open(path, "w"))
-	f:write(text)
-	f:close()
+	local tmp = path .. ".tmp"
+	local f = assert(io.open(tmp, "w"))
+	assert(f:write(text))
+	assert(f:close())
+	assert(os.rename(tmp, path))
 end
 
 function T.file_exists(path)

@@ -18,7 +18,7 @@ local function users(extra)
 end
 
 local function wait_for(desc, marker)
-	T.ok(T.wait_log(marker, 6), desc .. ": the log says [" .. marker .. "]\n" .. T.log_new())
+	T.ok(T.wait_log(marker), desc .. ": the log says [" .. marker .. "]\n" .. T.log_new())
 end
 
 T.run(function()

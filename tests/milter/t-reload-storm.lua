@@ -11,7 +11,7 @@ local N = 32
 local function reload()
 	local before = T.count_log("policy reloaded from")
 	T.signal("USR1")
-	T.wait_log_count("policy reloaded from", before + 1, 5)
+	T.wait_log_count("policy reloaded from", before + 1)
 end
 
 T.run(function()

@@ -25,7 +25,7 @@ end
 local function reload_and_wait(desc, marker)
 	T.log_mark()
 	T.signal("USR1")
-	T.ok(T.wait_log(marker, 5), desc .. ": the log says [" .. marker .. "]\n" .. T.log_new())
+	T.ok(T.wait_log(marker), desc .. ": the log says [" .. marker .. "]\n" .. T.log_new())
 end
 
 local function relay_attempt(desc, want)
