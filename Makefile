@@ -90,12 +90,22 @@ check: test-deps
 	$(MAKE) all
 	$(MAKE) purity unit itest fuzz-short asan
 
-# Pure modules must never see libmilter, LDAP or c-ares (STYLE.md 4.1).
-purity:
+# Pure modules must never see libmilter, LDAP or c-ares (STYLE.md 4.1):
+# no such header in the engine's sources, and, at link level, no libmilter,
+# LDAP, c-ares, socket or file I/O symbol among the pure objects' undefined
+# ones (they reach the directory, the DNS and the log only through their
+# own modules' functions).
+PURE_MODS := address controls errlist header netmatch policy reply session session_log strmap
+IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
+purity: $(PURE_MODS:%=$(BUILD)/obj/%.o)
 	@! grep -nE '#include *[<"](libmilter/mfapi\.h|ldap\.h|ares\.h)' \
-	  milter/policy.c milter/controls.c include/controls.h milter/address.c milter/netmatch.c milter/session.c milter/config*.c \
-	  include/policy.h include/address.h include/netmatch.h include/session.h \
-	  || { echo "a pure module includes libmilter or ldap.h"; exit 1; }
+	  $(PURE_MODS:%=milter/%.c) $(wildcard $(PURE_MODS:%=include/%.h)) milter/config*.c \
+	  || { echo "a pure module includes libmilter, ldap.h or ares.h"; exit 1; }
+	@rc=0; for o in $(PURE_MODS); do \
+	  bad=$$(nm -u $(BUILD)/obj/$$o.o | awk '{print $$2}' | grep -E '$(IMPURE_SYMS)' | tr '\n' ' '); \
+	  [ -z "$$bad" ] || { echo "$$o.o is not pure: it calls $$bad"; rc=1; }; done; \
+	  [ $$rc -eq 0 ] && echo "purity: $(words $(PURE_MODS)) pure modules, no I/O, libmilter, LDAP or c-ares symbol"; \
+	  exit $$rc
 
 # libFuzzer targets (clang), each over the library sources with ASan+UBSan.
 FUZZ_SECONDS ?= 60
