@@ -238,7 +238,6 @@ void policy_decide_mail(const struct policy *p, const struct client_facts *c,
     const struct sender_facts *s, struct decision *d, const struct trace *t);
 /* The directory's word on a local recipient, when the policy asked. */
 struct recipient_facts {
-	unsigned accepted;               /* recipients accepted so far in this message */
 	bool asked;
 	enum lookup_result lookup;
 	enum recipient_kind kind;        /* when lookup == LOOKUP_FOUND */
@@ -248,10 +247,14 @@ struct recipient_facts {
 /* True if RCPT needs a directory answer: a local recipient while
  * verify_local, deny_groups or deny_ambiguous is on. */
 bool policy_needs_recipient(const struct policy *p, const struct address *rcpt);
-/* §2 steps 5-7 at RCPT, then the local-recipient controls of §3 (rf may be
- * NULL when nothing was asked). */
+/* The cheap steps at RCPT: syntax, §2 steps 5-7 (relay), recipients.max
+ * (accepted = recipients accepted so far), recipients.deny/allow. */
 void policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
-    const struct relay_state *rs, const struct address *rcpt,
+    const struct relay_state *rs, const struct address *rcpt, unsigned accepted,
+    struct decision *d, const struct trace *t);
+/* Then, for a recipient those let through, the directory's answer:
+ * verify_local, deny_groups, deny_ambiguous (nothing if !rf->asked). */
+void policy_decide_recipient(const struct policy *p, const struct relay_state *rs,
     const struct recipient_facts *rf, struct decision *d, const struct trace *t);
 /* The originator headers of one message, as counted at end of headers. */
 struct header_facts {

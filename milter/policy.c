@@ -434,11 +434,13 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 		    &r->deny_groups_reply);
 }
 
-/* DESIGN §3 order at RCPT: syntax, relay, max, deny/allow, directory. */
+/* The cheap steps at RCPT, in DESIGN §3 order: syntax, relay, max,
+ * deny/allow. The directory step (policy_decide_recipient) comes after,
+ * and only for a recipient these let through (session.c orders them). */
 void
 policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
-    const struct relay_state *rs, const struct address *rcpt,
-    const struct recipient_facts *rf, struct decision *d, const struct trace *t)
+    const struct relay_state *rs, const struct address *rcpt, unsigned accepted,
+    struct decision *d, const struct trace *t)
 {
 	policy_decide_rcpt_syntax(p, rcpt, d, t);
 	if (d->action != DECISION_CONTINUE)
@@ -447,11 +449,16 @@ policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
 	if (d->action != DECISION_CONTINUE)
 		return;
 	const char *why = d->reason;
-	policy_decide_rcpt_lists(p, rcpt, rf != NULL ? rf->accepted : 0, d, t);
-	if (d->action != DECISION_CONTINUE)
-		return;
-	d->reason = why;
-	if (rf != NULL && rf->asked)
+	policy_decide_rcpt_lists(p, rcpt, accepted, d, t);
+	if (d->action == DECISION_CONTINUE)
+		d->reason = why;        /* the relay verdict is the reason a recipient passes */
+}
+
+void
+policy_decide_recipient(const struct policy *p, const struct relay_state *rs,
+    const struct recipient_facts *rf, struct decision *d, const struct trace *t)
+{
+	if (d->action == DECISION_CONTINUE && rf->asked)
 		decide_recipient(p, rs, rf, d, t);
 }
 

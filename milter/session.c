@@ -240,25 +240,27 @@ session_mail(struct session *s, const char *auth, const char *from, const char *
 	note_would_reject(s, d);
 }
 
+/* RCPT: every cheap check first; the directory only for a recipient they
+ * let through (a refused one never waits for an LDAP timeout). */
 void
 session_rcpt(struct session *s, const char *rcpt, struct decision *d, const struct trace *t)
 {
+	const struct policy *p = s->policy;
+	struct recipient_facts rf = { false, LOOKUP_NOTFOUND, RECIPIENT_PERSON, "" };
+	char key[ADDRESS_TEXT_MAX], why[256] = "";
 	struct address a;
 
-	struct recipient_facts rf = { s->msg.accepted, false, LOOKUP_NOTFOUND, RECIPIENT_PERSON,
-		"" };
-	char key[ADDRESS_TEXT_MAX], why[256] = "";
-
 	address_parse(rcpt, &a);
-	if (policy_needs_recipient(s->policy, &a) && address_key(&a, '\0', key, sizeof(key))) {
+	policy_decide_rcpt(p, &s->client, &s->relay, &a, s->msg.accepted, d, t);
+	if (d->action == DECISION_CONTINUE && policy_needs_recipient(p, &a) &&
+	    address_key(&a, '\0', key, sizeof(key))) {
 		rf.asked = true;
-		rf.lookup = directory_lookup_recipient(s->policy->directory, key, &rf.kind, why,
-		    sizeof(why));
+		rf.lookup = directory_lookup_recipient(p->directory, key, &rf.kind, why, sizeof(why));
 		rf.why = why;
 		trace_printf(t, "directory: recipient %s: %s", key, lookup_result_name(rf.lookup));
+		policy_decide_recipient(p, &s->relay, &rf, d, t);
 	}
-	policy_decide_rcpt(s->policy, &s->client, &s->relay, &a, &rf, d, t);
-	policy_finish(s->policy, &s->errors, d, t);
+	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 	s->msg.accepted += d->action == DECISION_CONTINUE;
 }
