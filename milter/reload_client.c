@@ -4,7 +4,8 @@
  *
  * It loads FILE as the service user (dropping to milter.user first when
  * started as root, so that a file only root can read fails here, as it
- * would in the milter), then asks the running milter with sigqueue and
+ * would in the milter), then asks the running milter (--pid, or the one
+ * process whose command line runs this policy) with sigqueue and
  * waits for its answer (reload.c). Exit 0 reloaded, 78 the policy has
  * errors (the running one stays), 69 no milter or no answer, 64 usage.
  */
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +55,16 @@ validates(const char *path, char **user)
 	return true;
 }
 
-/* True if /proc/PID/cmdline is a running milter: argv[0] ends in
- * "relaywarden" and argv[1] is an option, not a subcommand. */
+/* The policy path of a running milter's command line (argv[0] ending in
+ * "relaywarden", argv[1] an option, not a subcommand), resolved from its
+ * working directory into buf; false if pid is not such a milter. */
 static bool
-is_milter(const char *pid)
+milter_policy(const char *pid, char *buf, size_t len)
 {
-	char path[64], cmd[512];
+	char path[64], cmd[4096], joined[PATH_MAX + 64];
+	const char *arg[64], *policy = NULL;
+	size_t n, argc = 0;
 	FILE *fp;
-	size_t n;
 
 	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
 	if ((fp = fopen(path, "r")) == NULL)
@@ -68,27 +72,43 @@ is_milter(const char *pid)
 	n = fread(cmd, 1, sizeof(cmd) - 1, fp);
 	fclose(fp);
 	cmd[n] = '\0';
-	const char *base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
-	size_t len0 = strlen(cmd);
-	const char *arg1 = len0 + 1 < n ? cmd + len0 + 1 : "";
-	return strcmp(base, "relaywarden") == 0 && arg1[0] == '-';
+	for (size_t i = 0; i < n && argc < 64; i += strlen(cmd + i) + 1)
+		arg[argc++] = cmd + i;
+	const char *base = argc > 0 && strrchr(arg[0], '/') ? strrchr(arg[0], '/') + 1 : cmd;
+	if (argc < 2 || strcmp(base, "relaywarden") != 0 || arg[1][0] != '-')
+		return false;
+	for (size_t i = 1; i + 1 < argc; i++)
+		if (strcmp(arg[i], "-c") == 0)
+			policy = arg[i + 1];
+	if (policy == NULL)
+		return false;
+	if (policy[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", policy);
+	else
+		snprintf(joined, sizeof(joined), "/proc/%s/cwd/%s", pid, policy);
+	return realpath(joined, buf) != NULL && strlen(buf) < len;
 }
 
-/* The one running milter's pid, or 0 (printed why). */
+/* The one running milter whose policy is path, or 0 (printed why). */
 static pid_t
-find_milter(void)
+find_milter(const char *path)
 {
+	char want[PATH_MAX], theirs[PATH_MAX];
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	pid_t found = 0, self = getpid();
 	int count = 0;
 
-	if (d == NULL)
+	if (d == NULL || realpath(path, want) == NULL) {
+		if (d != NULL)
+			closedir(d);
+		fprintf(stderr, "relaywarden reload: cannot resolve %s\n", path);
 		return 0;
+	}
 	while ((e = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)e->d_name[0]) || atol(e->d_name) == self)
 			continue;
-		if (is_milter(e->d_name)) {
+		if (milter_policy(e->d_name, theirs, sizeof(theirs)) && strcmp(theirs, want) == 0) {
 			found = (pid_t)atol(e->d_name);
 			count++;
 		}
@@ -96,8 +116,9 @@ find_milter(void)
 	closedir(d);
 	if (count == 1)
 		return found;
-	fprintf(stderr, count == 0 ? "relaywarden reload: no running relaywarden found\n" :
-	    "relaywarden reload: %d relaywarden processes run; say which with --pid PID\n", count);
+	fprintf(stderr, count == 0 ? "relaywarden reload: no running relaywarden uses %s\n" :
+	    "relaywarden reload: several relaywarden processes use %s; say which with --pid PID\n",
+	    want);
 	return 0;
 }
 
@@ -165,7 +186,7 @@ reload_client_main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	free(user);
-	if (pid == 0 && (pid = find_milter()) == 0)
+	if (pid == 0 && (pid = find_milter(path)) == 0)
 		return EX_UNAVAILABLE;
 	switch (ask(pid)) {
 	case 0:

@@ -43,7 +43,7 @@ rw_check "and says who reloaded" grep -qx "$RW_CONF: reloaded by pid $RW_PID" "$
 rw_check "the milter logged the reload before answering" \
 	test "$(grep -c 'policy reloaded from' "$RW_LOG")" -gt "$before"
 rw_run "$BINARY" reload -c "$RW_CONF"
-rw_check "without --pid it finds the one running milter" test "$RW_RC" -eq 0
+rw_check "without --pid it finds the milter running this policy" test "$RW_RC" -eq 0
 cp "$RW_CONF" "$RW_TMP/good.conf"
 sed -i 's/enforce = "external"/enforce = "sometimes"/' "$RW_CONF"
 rw_run "$BINARY" reload -c "$RW_CONF" --pid "$RW_PID"
