@@ -106,7 +106,7 @@ pfd_set_milters "unix:$PFD_QUEUE/relaywarden/relaywarden.sock" || exit 1
 e2e_refused "chroot: absolute host path to the live socket: every session deferred" "$DOWN" \
 	--from bogus.user@bogus.com --to jd@acme.com
 e2e_check "  Postfix: connect to Milter service ...: No such file or directory" \
-	grep -qF "connect to Milter service unix:$PFD_QUEUE/relaywarden/relaywarden.sock: No such file or directory" "$PFD_LOG"
+	pfd_wait_log "connect to Milter service unix:$PFD_QUEUE/relaywarden/relaywarden.sock: No such file or directory"
 pfd_set_milters "unix:/relaywarden/relaywarden.sock" || exit 1
 e2e_refused "chroot: unix:/relaywarden/relaywarden.sock reaches it" "$RELAY" \
 	--from bogus.user@bogus.com --to john.doe@ibm.com

@@ -37,9 +37,11 @@
 #                      waits until it accepts, then checks that the socket is
 #                      0660, group postfix, and that the postfix user can connect.
 #   pfd_smtpd_roots    print "PID ROOT" for each running smtpd of the instance.
+#   pfd_wait_log TEXT [TENTHS]  0 once PFD_LOG holds a line containing TEXT
+#                      (postlogd writes it after smtpd has answered).
 PFD_DIR='' PFD_ETC='' PFD_QUEUE='' PFD_PORT='' PFD_SUB_PORT='' PFD_LOG=/dev/null
 PFD_MASTER_PID='' PFD_CMD_OUT='' PFD_MAIN_BLOCK=''
-PFD_README=$E2E_TOP/README.md
+PFD_README=${PFD_README:-$E2E_TOP/README.md}
 PFD_MASTER_DIST=${PFD_MASTER_DIST:-/usr/share/postfix/master.cf.dist}
 PFD_CONFIGURE=${PFD_CONFIGURE:-/usr/lib/postfix/configure-instance.sh}
 PFD_CMDS_RUN=()
@@ -302,6 +304,15 @@ pfd_smtpd_roots() {
 	for pid in $(_pfd_children smtpd); do
 		echo "$pid $(readlink "/proc/$pid/root")"
 	done
+}
+
+pfd_wait_log() {
+	local n=${2:-200} i
+	for ((i = 0; i < n; i++)); do
+		grep -qF -- "$1" "$PFD_LOG" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 _pfd_connect() { # SOCKET [USER]
