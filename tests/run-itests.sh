@@ -4,7 +4,7 @@
 # Runs every tests/milter/t-*.lua with miltertest against a private
 # relaywarden (one per script, started with the policy fixture the script
 # names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
-# every tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh and tests/e2e/t-*.sh with BINARY as its argument. Prints "ok NAME" or
+# every tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh, tests/e2e/t-*.sh and tests/pkg/t-*.sh with BINARY as its argument. Prints "ok NAME" or
 # "FAIL NAME" followed by the test's output and the milter's log, then the
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
