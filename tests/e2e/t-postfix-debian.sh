@@ -31,7 +31,7 @@ PROFILE='$a profiles = ( { daemon_name = "submission"; recipients = { deny = [ "
 # ---- README's main.cf block is main.cf
 sink_start "$E2E_DIR" || exit 1
 pfd_setup "$E2E_DIR/postfix" "$SINK_PORT" || exit 1
-lint=$(pfd_lint_main_block "$PFD_MAIN_BLOCK")
+lint=$(pfd_lint_main_block "$PFD_MAIN_BLOCK" | paste -sd ";")
 e2e_check "README main.cf block: comments on lines of their own only${lint:+ ($lint)}" test -z "$lint"
 base_keys=$(_pfd_main_cf /x 1 | awk '{ print $1 }')
 dups=$(pfd_main_values "$PFD_MAIN_BLOCK" | awk '{ print $1 }' | grep -xF "$base_keys")
