@@ -135,5 +135,9 @@ e2e_check "every command of README's postfix-commands block ran${unrun:+ (not: $
 e2e_check "Postfix never answered 451 4.3.5 (configuration problem)" \
 	sh -c "! grep -q '4\\.3\\.5' '$PFD_LOG'"
 e2e_check "Postfix logged no fatal or panic" sh -c "! grep -qE ' (fatal|panic): ' '$PFD_LOG'"
+# the only warnings expected are the milter outages this test made
+warnings=$(grep -F 'warning:' "$PFD_LOG" | grep -vF 'warning: connect to Milter service ')
+e2e_check "Postfix logged no other warning (e.g. comment at end of line)${warnings:+: $warnings}" \
+	test -z "$warnings"
 e2e_check "the SASL password never reaches relaywarden's log" sh -c "! grep -q 'Secret-1' '$E2E_RW_LOG'"
 e2e_done
