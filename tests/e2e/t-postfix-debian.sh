@@ -4,7 +4,9 @@
 # master.cf with smtpd chrooted in the queue directory, the chroot prepared
 # by Debian's configure-instance.sh, main.cf = a private instance + the
 # README's main.cf block read from README.md, README's submission snippet
-# in master.cf and every command of README's postfix-commands block.
+# in master.cf and every command of README's postfix-commands block; the
+# exact replies over README's unix: socket (chrooted, then without chroot:
+# the same relative line works for both) and README's inet: form.
 # Field bugs it guards: trailing comments in main.cf (451 4.3.5 for every
 # session, `postfix check` silent) and a milter socket outside the chroot
 # (451 4.7.1 for every session).
@@ -110,9 +112,23 @@ e2e_check "  Postfix: connect to Milter service ...: No such file or directory" 
 pfd_set_milters "unix:/relaywarden/relaywarden.sock" || exit 1
 e2e_refused "chroot: unix:/relaywarden/relaywarden.sock reaches it" "$RELAY" \
 	--from bogus.user@bogus.com --to john.doe@ibm.com
+
+# ---- and README's relative line works for a smtpd without chroot too (where
+# the absolute host path works as well)
+postconf -c "$PFD_ETC" -F "127.0.0.1:$PFD_PORT/inet/chroot = n" || exit 1
+pfd_set_milters "unix:relaywarden/relaywarden.sock" || exit 1
+e2e_refused "no chroot: unix:relaywarden/relaywarden.sock reaches it" "$RELAY" \
+	--from bogus.user@bogus.com --to john.doe@ibm.com
+roots=$(pfd_smtpd_roots)
+e2e_check "  the smtpd that answered runs without chroot ($roots)" \
+	awk '$2 != "/" { bad = 1 } END { exit bad || NR == 0 }' <<<"$roots"
+pfd_set_milters "unix:$PFD_QUEUE/relaywarden/relaywarden.sock" || exit 1
+e2e_refused "no chroot: the absolute host path reaches it" "$RELAY" \
+	--from bogus.user@bogus.com --to john.doe@ibm.com
+postconf -c "$PFD_ETC" -F "127.0.0.1:$PFD_PORT/inet/chroot = y" || exit 1
 e2e_milter_stop
 
-# ---- README's inet: form
+# ---- README's inet: form (smtpd chrooted again)
 pfd_set_milters "$inet_line$E2E_MILTER_PORT" || exit 1
 e2e_milter_start || exit 1
 e2e_check "Postfix reads smtpd_milters = inet:127.0.0.1:$E2E_MILTER_PORT" \

@@ -36,7 +36,8 @@
 #                      (E2E_RW_PID, so e2e_milter_stop and e2e_reload work);
 #                      waits until it accepts, then checks that the socket is
 #                      0660, group postfix, and that the postfix user can connect.
-#   pfd_smtpd_roots    print "PID ROOT" for each running smtpd of the instance.
+#   pfd_smtpd_roots    print "PID ROOT" for each running smtpd of the port-25
+#                      service (127.0.0.1:PFD_PORT).
 #   pfd_wait_log TEXT [TENTHS]  0 once PFD_LOG holds a line containing TEXT
 #                      (postlogd writes it after smtpd has answered).
 PFD_DIR='' PFD_ETC='' PFD_QUEUE='' PFD_PORT='' PFD_SUB_PORT='' PFD_LOG=/dev/null
@@ -301,7 +302,9 @@ pfd_set_milters() {
 
 pfd_smtpd_roots() {
 	local pid
-	for pid in $(_pfd_children smtpd); do
+	# the master runs each as "smtpd -n SERVICE -t inet ...": only port PFD_PORT's
+	for pid in $(ps -o pid=,args= --ppid "$PFD_MASTER_PID" |
+		awk -v n="127.0.0.1:$PFD_PORT" '$2 == "smtpd" && $3 == "-n" && $4 == n { print $1 }'); do
 		echo "$pid $(readlink "/proc/$pid/root")"
 	done
 }
