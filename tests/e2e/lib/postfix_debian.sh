@@ -321,7 +321,7 @@ pfd_wait_log() {
 _pfd_connect() { # SOCKET [USER]
 	local as=()
 	[ -z "${2:-}" ] || as=(setpriv "--reuid=$2" "--regid=$2" --init-groups)
-	"${as[@]}" "$SINK_PYTHON" -c 'import socket, sys
+	"${as[@]}" "${SINK_PYTHON:-python3}" -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
