@@ -27,7 +27,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
               libcmocka-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
-              m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db
+              m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db \
+              procps cpio valgrind
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
             grep -q '^install ok installed' || echo $$p; done)

@@ -27,6 +27,15 @@ rw_check "its first line names the socket, 0660, group postfix" \
 	test "$(head -n 1 "$RW_TMP/run.out")" = "relaywarden: socket unix:$sock, mode 0660, group postfix"
 rw_check "then the exact smtpd_milters line for Postfix" \
 	grep -qxF "    postconf -e 'smtpd_milters = unix:$sock' 'milter_default_action = tempfail'" "$RW_TMP/run.out"
+# The printed postconf line, run as printed against a scratch main.cf.
+pcmd=$(grep -A1 '^Attach Postfix' "$RW_TMP/run.out" | tail -n 1 | sed 's/^ *//')
+mkdir -p "$RW_TMP/pfconf" && : >"$RW_TMP/pfconf/main.cf" && : >"$RW_TMP/pfconf/master.cf"
+rw_run sh -c "${pcmd/postconf -e/postconf -c $RW_TMP/pfconf -e}"
+rw_check "that postconf line runs" test "$RW_RC" -eq 0
+rw_check "and sets smtpd_milters to the socket" \
+	test "$(postconf -c "$RW_TMP/pfconf" -h smtpd_milters)" = "unix:$sock"
+rw_check "and milter_default_action = tempfail" \
+	test "$(postconf -c "$RW_TMP/pfconf" -h milter_default_action)" = tempfail
 rw_check "the socket is mode 0660, group postfix" test "$(stat -c '%a %G' "$sock")" = "660 postfix"
 rw_check "its directory lets the postfix group in (0750)" test "$(stat -c '%a %G' "$dir")" = "750 postfix"
 rw_run runuser -u postfix -- "${RW_PYTHON:-python3}" -c \
