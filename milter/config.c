@@ -193,6 +193,31 @@ open_directory(struct config_ctx *ctx)
 	    directory_cache_wrap(inner, p->cache.ttl, p->cache.negative_ttl, p->cache.max_entries);
 }
 
+/* The directory and DNS modules name the key but not its line (they never
+ * see the file): "PATH: KEY: ..." becomes "PATH:LINE: KEY: ..." for every
+ * error from index from on whose key is a setting of this file. */
+static void
+add_lines(const config_t *cfg, const char *path, struct errlist *errs, size_t from)
+{
+	size_t plen = strlen(path);
+
+	for (size_t i = from; i < errs->count; i++) {
+		char *line = errs->lines[i], key[128];
+		const char *rest = line + plen + 2;
+		size_t klen;
+		if (strncmp(line, path, plen) != 0 || strncmp(line + plen, ": ", 2) != 0 ||
+		    (klen = strcspn(rest, ":")) == 0 || klen >= sizeof(key) || rest[klen + 1] != ' ')
+			continue;
+		memcpy(key, rest, klen);
+		key[klen] = '\0';
+		const config_setting_t *s = config_lookup(cfg, key);
+		if (s == NULL || config_setting_source_line(s) <= 0)
+			continue;
+		errs->lines[i] = xasprintf("%s:%d: %s", path, config_setting_source_line(s), rest);
+		free(line);
+	}
+}
+
 struct policy *
 config_load(const char *path, struct errlist *errs)
 {
@@ -217,12 +242,14 @@ config_load(const char *path, struct errlist *errs)
 		walk(config_root_setting(&cfg), NULL, &ctx);
 		check_milter(&cfg, &ctx);
 		check_relay(&ctx);
-		if (errs->count == before)
-			load_profiles(&cfg, &ctx);
-		if (errs->count == before)
-			open_directory(&ctx);
-		if (errs->count == before)
-			p->dns = dns_new(&p->dns_servers, p->dns_timeout, path, errs);
+		/* One pass: the directory and DNS settings are judged even when the
+		 * table found errors (their values are then the defaults or what
+		 * did read), so `check` names every problem of the file at once. */
+		load_profiles(&cfg, &ctx);
+		size_t late = errs->count;
+		open_directory(&ctx);
+		p->dns = dns_new(&p->dns_servers, p->dns_timeout, path, errs);
+		add_lines(&cfg, path, errs, late);
 		for (size_t i = 0; i < p->nprofiles; i++) {
 			p->profiles[i]->directory = p->directory;
 			p->profiles[i]->dns = p->dns;
