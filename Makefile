@@ -16,8 +16,8 @@ LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
-LIB_SRCS := address config config_apply config_keys controls directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strmap \
+LIB_SRCS := address config config_apply config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
+            header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strlist strmap \
             xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
@@ -95,10 +95,12 @@ check: test-deps
 # no such header in the engine's sources, and, at link level, no libmilter,
 # LDAP, c-ares, socket or file I/O symbol among the pure objects' undefined
 # ones (they reach the directory, the DNS and the log only through their
-# own modules' functions).
-PURE_MODS := address controls errlist header netmatch policy reply session session_log strmap
+# own modules' functions); and no two modules call each other, directly or
+# round a cycle (tests/cycles.py).
+PURE_MODS := address controls decision errlist header netmatch policy reply session session_log \
+             strlist strmap
 IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
-purity: $(PURE_MODS:%=$(BUILD)/obj/%.o)
+purity: $(LIB_OBJS) $(MILTER_OBJS)
 	@! grep -nE '#include *[<"](libmilter/mfapi\.h|ldap\.h|ares\.h)' \
 	  $(PURE_MODS:%=milter/%.c) $(wildcard $(PURE_MODS:%=include/%.h)) milter/config*.c \
 	  || { echo "a pure module includes libmilter, ldap.h or ares.h"; exit 1; }
@@ -107,6 +109,7 @@ purity: $(PURE_MODS:%=$(BUILD)/obj/%.o)
 	  [ -z "$$bad" ] || { echo "$$o.o is not pure: it calls $$bad"; rc=1; }; done; \
 	  [ $$rc -eq 0 ] && echo "purity: $(words $(PURE_MODS)) pure modules, no I/O, libmilter, LDAP or c-ares symbol"; \
 	  exit $$rc
+	@python3 tests/cycles.py $(LIB_OBJS) $(MILTER_OBJS) && echo "purity: no module cycle among $(words $(LIB_OBJS) $(MILTER_OBJS)) objects"
 
 # libFuzzer targets (clang), each over the library sources with ASan+UBSan.
 FUZZ_SECONDS ?= 60

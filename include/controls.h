@@ -10,12 +10,10 @@
 #ifndef RW_CONTROLS_H
 #define RW_CONTROLS_H
 
+#include "dns.h"
 #include "policy.h"
 
 #define DNSBL_MAX_ZONES 16
-
-/* What a DNS question gave; the pure side never sees c-ares. */
-enum dns_answer { DNS_ANSWER_NO, DNS_ANSWER_YES, DNS_ANSWER_TEMPFAIL };
 
 /* The DNS list answers for one client (CONNECT). */
 struct dnsbl_facts {
@@ -27,14 +25,14 @@ struct dnsbl_facts {
 
 /* At CONNECT: max_sessions (sessions = live sessions including this one),
  * then deny_hosts / allow_hosts (deny beats allow, as in Domino). */
-void policy_decide_connect(const struct policy *p, const struct client_facts *c,
+void controls_decide_connect(const struct policy *p, const struct client_facts *c,
     unsigned sessions, struct decision *d, const struct trace *t);
 /* True if the client's address should be looked up in the DNS lists. */
-bool policy_needs_dnsbl(const struct policy *p, const struct client_facts *c);
+bool controls_needs_dnsbl(const struct policy *p, const struct client_facts *c);
 /* At CONNECT, after the lookups: the first "reject" zone listing the
  * client refuses; a lookup failure in a "reject" zone defers; "tag" zones
  * are written to tags (comma-separated) for a header at end of message. */
-void policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
+void controls_decide_dnsbl(const struct policy *p, const struct client_facts *c,
     const struct dnsbl_facts *f, char *tags, size_t tagslen, struct decision *d,
     const struct trace *t);
 
@@ -48,28 +46,28 @@ struct mail_facts {
 };
 
 /* True if verify_hostname needs a forward lookup of the client's name. */
-bool policy_needs_hostname(const struct policy *p, const struct client_facts *c);
+bool controls_needs_hostname(const struct policy *p, const struct client_facts *c);
 /* At MAIL, in order: verify_hostname, strict_syntax, SIZE=, sender.deny /
  * sender.allow, protect_local_senders. */
-void policy_decide_sender(const struct policy *p, const struct client_facts *c,
+void controls_decide_sender(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
     const struct trace *t);
 /* True if verify_domain needs a DNS answer for from's domain. */
-bool policy_needs_sender_domain(const struct policy *p, const struct address *from);
+bool controls_needs_sender_domain(const struct policy *p, const struct address *from);
 /* At MAIL: the MX-else-address answer for the sender's domain. */
-void policy_decide_sender_domain(const struct policy *p, const struct address *from,
+void controls_decide_sender_domain(const struct policy *p, const struct address *from,
     enum dns_answer a, const char *why, struct decision *d, const struct trace *t);
 
 /* At RCPT, before the relay decision: strict_syntax. */
-void policy_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
+void controls_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
     struct decision *d, const struct trace *t);
 /* At RCPT, after the relay decision: recipients.max (accepted = recipients
  * already accepted in this message), then recipients.deny / allow. */
-void policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt,
+void controls_decide_rcpt_lists(const struct policy *p, const struct address *rcpt,
     unsigned accepted, struct decision *d, const struct trace *t);
 
 /* At end of message: the counted size against max_message_size. */
-void policy_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
+void controls_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
     const struct trace *t);
 
 #endif

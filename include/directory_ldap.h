@@ -18,11 +18,7 @@
 
 #include "directory.h"
 #include "errlist.h"
-
-struct strlist {
-	char **v;
-	size_t n;
-};
+#include "strlist.h"
 
 struct ldap_config {
 	struct strlist uris;
@@ -42,8 +38,6 @@ struct ldap_config {
 	bool want_groups;              /* verify_sender.group_send_as: search groups too */
 };
 
-void strlist_add(struct strlist *l, const char *s);
-void strlist_free(struct strlist *l);
 /* Frees every string the config owns (not the struct itself). */
 void ldap_config_free(struct ldap_config *c);
 

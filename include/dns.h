@@ -17,10 +17,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "controls.h"
-#include "directory_ldap.h"
 #include "errlist.h"
 #include "netmatch.h"
+#include "strlist.h"
+
+/* What a DNS question gave; the pure side never sees c-ares. */
+enum dns_answer { DNS_ANSWER_NO, DNS_ANSWER_YES, DNS_ANSWER_TEMPFAIL };
 
 struct dns;
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controls.h"
+#include "dns.h"
 
 struct dns_cache;
 

@@ -16,14 +16,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include "address.h"
+#include "decision.h"
 #include "directory.h"
 #include "directory_ldap.h"
 #include "log.h"
 #include "netmatch.h"
 #include "reply.h"
+#include "strmap.h"
 
 enum relay_enforce { ENFORCE_EXTERNAL, ENFORCE_ALL, ENFORCE_NONE };
 enum relay_auth { RELAY_AUTH_ALLOW, RELAY_AUTH_CHECK };
@@ -162,8 +165,14 @@ struct policy {
 void policy_free(struct policy *p);
 /* The profile for daemon_name, or p itself when none matches (or NULL). */
 const struct policy *policy_for_daemon(const struct policy *p, const char *daemon_name);
-/* True if domain (lower-case, no trailing dot) is one of local_domains. */
-bool policy_is_local_domain(const struct policy *p, const char *domain);
+/* True if domain (lower-case, no trailing dot) is one of local_domains.
+ * Inline: the policy's data, read by both decision modules (policy.c,
+ * controls.c), neither of which may depend on the other. */
+static inline bool
+policy_is_local_domain(const struct policy *p, const char *domain)
+{
+	return strmap_get(p->local_domain_names, domain, strlen(domain), NULL);
+}
 
 /* ---- facts: what the MTA and the directory told us ---- */
 
@@ -191,40 +200,6 @@ struct sender_facts {
 	const char *lookup_why;          /* when lookup == LOOKUP_TEMPFAIL */
 };
 
-enum decision_action {
-	DECISION_CONTINUE,
-	DECISION_REJECT,
-	DECISION_TEMPFAIL,
-};
-
-struct decision {
-	enum decision_action action;
-	bool would_reject;               /* report_only turned a refusal into CONTINUE */
-	bool disconnect;                 /* error_limit reached: 421 and close */
-	const char *rule;                /* "relay", "verify_sender", "directory", ... */
-	const char *reason;              /* static, in a Domino admin's words */
-	const struct reply *reply;       /* points into the policy; NULL on CONTINUE */
-	const char *zone;                /* %z of the reply (DNSBL zone), or NULL */
-	char detail[512];                /* extra words for the log line, may be "" */
-};
-
-/* explain's window into the engine; NULL in the milter. */
-struct trace {
-	void (*emit)(void *ctx, const char *line);
-	void *ctx;
-};
-
-/* A fresh CONTINUE decision. */
-void decision_init(struct decision *d);
-/* Turns d into a refusal with the policy's reply. */
-void decision_refuse(struct decision *d, enum decision_action action, const char *rule,
-    const char *reason, const struct reply *reply);
-/* REJECT or TEMPFAIL, as the reply's own code says (recipients.max). */
-enum decision_action decision_action_of(const struct reply *r);
-
-/* Formats one step for explain; does nothing when t is NULL. */
-void trace_printf(const struct trace *t, const char *fmt, ...) RW_PRINTF(2, 3);
-
 /* §2 steps 1-3, at CONNECT. */
 void policy_classify_client(const struct policy *p, const struct client_facts *c,
     struct relay_state *out, const struct trace *t);
@@ -247,12 +222,12 @@ struct recipient_facts {
 /* True if RCPT needs a directory answer: a local recipient while
  * verify_local, deny_groups or deny_ambiguous is on. */
 bool policy_needs_recipient(const struct policy *p, const struct address *rcpt);
-/* The cheap steps at RCPT: syntax, §2 steps 5-7 (relay), recipients.max
- * (accepted = recipients accepted so far), recipients.deny/allow. */
-void policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
-    const struct relay_state *rs, const struct address *rcpt, unsigned accepted,
-    struct decision *d, const struct trace *t);
-/* Then, for a recipient those let through, the directory's answer:
+/* §2 steps 5-7 at RCPT: is this recipient a relay, and may this session
+ * relay to it? */
+void policy_decide_relay(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct address *rcpt, struct decision *d,
+    const struct trace *t);
+/* For a recipient the cheap checks let through, the directory's answer:
  * verify_local, deny_groups, deny_ambiguous (nothing if !rf->asked). */
 void policy_decide_recipient(const struct policy *p, const struct relay_state *rs,
     const struct recipient_facts *rf, struct decision *d, const struct trace *t);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_keys.h"
+#include "controls.h"
 #include "dns.h"
 #include "strmap.h"
 #include "xalloc.h"

@@ -12,7 +12,7 @@
 static const char *const answer_words[] = { "not listed", "listed", "lookup failed" };
 
 void
-policy_decide_connect(const struct policy *p, const struct client_facts *c, unsigned sessions,
+controls_decide_connect(const struct policy *p, const struct client_facts *c, unsigned sessions,
     struct decision *d, const struct trace *t)
 {
 	const struct connection_policy *cp = &p->connection;
@@ -21,7 +21,7 @@ policy_decide_connect(const struct policy *p, const struct client_facts *c, unsi
 
 	decision_init(d);
 	if (cp->max_sessions > 0 && sessions > (unsigned)cp->max_sessions) {
-		trace_printf(t, "connection: %u sessions, max_sessions is %d: refused", sessions,
+		decision_trace(t, "connection: %u sessions, max_sessions is %d: refused", sessions,
 		    cp->max_sessions);
 		decision_refuse(d, DECISION_TEMPFAIL, "max_sessions", "too many sessions",
 		    &cp->max_sessions_reply);
@@ -30,26 +30,26 @@ policy_decide_connect(const struct policy *p, const struct client_facts *c, unsi
 		return;
 	}
 	if (host_set_match(cp->deny_hosts, ip, name)) {
-		trace_printf(t, "connection: %s[%s] is in connection.deny_hosts: refused",
+		decision_trace(t, "connection: %s[%s] is in connection.deny_hosts: refused",
 		    name ? name : "unknown", c->addr);
 		decision_refuse(d, DECISION_REJECT, "deny_hosts", "host is denied connections",
 		    &cp->reply);
 		return;
 	}
 	if (host_set_count(cp->allow_hosts) > 0 && !host_set_match(cp->allow_hosts, ip, name)) {
-		trace_printf(t, "connection: %s[%s] is not in connection.allow_hosts: refused",
+		decision_trace(t, "connection: %s[%s] is not in connection.allow_hosts: refused",
 		    name ? name : "unknown", c->addr);
 		decision_refuse(d, DECISION_REJECT, "allow_hosts", "host is not allowed to connect",
 		    &cp->reply);
 		return;
 	}
-	trace_printf(t, "connection: host lists pass (%u session(s)%s)", sessions,
+	decision_trace(t, "connection: host lists pass (%u session(s)%s)", sessions,
 	    host_set_count(cp->allow_hosts) ? ", in allow_hosts" : "");
 	d->reason = "connection allowed";
 }
 
 bool
-policy_needs_dnsbl(const struct policy *p, const struct client_facts *c)
+controls_needs_dnsbl(const struct policy *p, const struct client_facts *c)
 {
 	return c->has_ip && (p->connection.ndnsbl > 0);
 }
@@ -65,7 +65,7 @@ add_tag(char *tags, size_t len, const char *zone)
 /* Log zones only note a hit; tag zones also mark the message; the first
  * reject zone that lists the client ends the connection. */
 void
-policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
+controls_decide_dnsbl(const struct policy *p, const struct client_facts *c,
     const struct dnsbl_facts *f, char *tags, size_t tagslen, struct decision *d,
     const struct trace *t)
 {
@@ -75,7 +75,7 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 
 	decision_init(d);
 	if (f->whitelisted_by != NULL) {
-		trace_printf(t, "dnswl: %s listed at %s: exempt from the DNS blacklists", c->addr,
+		decision_trace(t, "dnswl: %s listed at %s: exempt from the DNS blacklists", c->addr,
 		    f->whitelisted_by);
 		d->rule = "dnswl";
 		d->reason = "client whitelisted";
@@ -84,7 +84,7 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 	}
 	for (size_t i = 0; i < f->n && i < cp->ndnsbl; i++) {
 		const struct dnsbl_zone *z = &cp->dnsbl[i];
-		trace_printf(t, "dnsbl: %s at %s: %s (%s)", c->addr, z->zone, answer_words[f->answers[i]],
+		decision_trace(t, "dnsbl: %s at %s: %s (%s)", c->addr, z->zone, answer_words[f->answers[i]],
 		    f->texts[i][0] ? f->texts[i] : "-");
 		if (f->answers[i] == DNS_ANSWER_TEMPFAIL) {
 			if (z->action == DNSBL_REJECT && failed == NULL) {
@@ -120,7 +120,7 @@ policy_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 }
 
 bool
-policy_needs_hostname(const struct policy *p, const struct client_facts *c)
+controls_needs_hostname(const struct policy *p, const struct client_facts *c)
 {
 	return p->connection.verify_hostname && c->name[0] != '\0';
 }
@@ -130,14 +130,14 @@ decide_hostname(const struct policy *p, const struct client_facts *c, const stru
     struct decision *d, const struct trace *t)
 {
 	if (c->name[0] == '\0') {
-		trace_printf(t, "verify hostname: the MTA found no verified name for %s: refused",
+		decision_trace(t, "verify hostname: the MTA found no verified name for %s: refused",
 		    c->addr);
 		decision_refuse(d, DECISION_REJECT, "verify_hostname", "client host name not verified",
 		    &p->connection.verify_hostname_reply);
 		snprintf(d->detail, sizeof(d->detail), "no verified PTR name");
 		return;
 	}
-	trace_printf(t, "verify hostname: %s resolves to %s: %s", c->name, c->addr,
+	decision_trace(t, "verify hostname: %s resolves to %s: %s", c->name, c->addr,
 	    m->hostname == DNS_ANSWER_YES ? "yes" : m->hostname == DNS_ANSWER_NO ? "no" :
 	    "lookup failed");
 	if (m->hostname == DNS_ANSWER_TEMPFAIL) {
@@ -151,19 +151,17 @@ decide_hostname(const struct policy *p, const struct client_facts *c, const stru
 	}
 }
 
-/* The same rule as each side of the relay lists: allow beats deny unless
- * relay.deny_wins; a non-empty allow list refuses what it does not name. */
+/* The rule of each side of the relay lists (decision_lists), for an
+ * address: which says which list refused it. */
 static bool
 listed_refused(const struct addr_set *allow, const struct addr_set *deny, const char *local,
     const char *domain, bool deny_wins, const char **which)
 {
-	bool allow_hit = addr_set_match(allow, local, domain);
 	bool deny_hit = addr_set_match(deny, local, domain);
 
 	*which = deny_hit ? "deny" : "allow";
-	if (allow_hit && !(deny_hit && deny_wins))
-		return false;
-	return deny_hit || addr_set_count(allow) > 0;
+	return decision_lists(addr_set_match(allow, local, domain), deny_hit,
+	    addr_set_count(allow), addr_set_count(deny), deny_wins) == LISTS_REFUSE;
 }
 
 static bool
@@ -172,7 +170,7 @@ syntax_refused(const struct policy *p, const struct address *a, const char *what
 {
 	if (!p->sender.strict_syntax || a->bracketed)
 		return false;
-	trace_printf(t, "strict syntax: %s address is not in angle brackets: refused", what);
+	decision_trace(t, "strict syntax: %s address is not in angle brackets: refused", what);
 	decision_refuse(d, DECISION_REJECT, "strict_syntax", "address not in angle brackets",
 	    &p->sender.strict_syntax_reply);
 	return true;
@@ -185,7 +183,7 @@ size_refused(const struct policy *p, long long size, struct decision *d, const s
 
 	if (max == 0 || size < 0)
 		return false;
-	trace_printf(t, "message size: SIZE=%lld, max_message_size %d: %s", size, max,
+	decision_trace(t, "message size: SIZE=%lld, max_message_size %d: %s", size, max,
 	    size > max ? "refused" : "pass");
 	if (size <= max)
 		return false;
@@ -205,13 +203,13 @@ sender_lists_refused(const struct policy *p, const struct address *from, struct 
 	if (addr_set_count(sp->allow) == 0 && addr_set_count(sp->deny) == 0)
 		return false;
 	if (from->kind != ADDRESS_OK) {
-		trace_printf(t, "sender lists: %s, not judged by sender.allow/deny",
+		decision_trace(t, "sender lists: %s, not judged by sender.allow/deny",
 		    from->kind == ADDRESS_NULL ? "null sender <>" : "unparsable sender");
 		return false;
 	}
 	bool refused = listed_refused(sp->allow, sp->deny, from->local, from->domain,
 	    p->relay.deny_wins, &which);
-	trace_printf(t, "sender lists: <%s@%s> %s", from->local, from->domain,
+	decision_trace(t, "sender lists: <%s@%s> %s", from->local, from->domain,
 	    refused ? (strcmp(which, "deny") == 0 ? "is in sender.deny: refused" :
 	    "is not in sender.allow: refused") : "pass");
 	if (refused)
@@ -230,7 +228,7 @@ protect_refused(const struct policy *p, const struct relay_state *rs, const stru
 	const char *who = authenticated ? "authenticated" : rs->internal ? "internal" : NULL;
 	if (who == NULL && addr_set_match(p->protect_except, from->local, from->domain))
 		who = "in protect_local_senders_except";
-	trace_printf(t, "protect local senders: <%s@%s> uses a local domain; client %s",
+	decision_trace(t, "protect local senders: <%s@%s> uses a local domain; client %s",
 	    from->local, from->domain, who ? who : "is external and unauthenticated: refused");
 	if (who != NULL)
 		return false;
@@ -240,7 +238,7 @@ protect_refused(const struct policy *p, const struct relay_state *rs, const stru
 }
 
 void
-policy_decide_sender(const struct policy *p, const struct client_facts *c,
+controls_decide_sender(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
     const struct trace *t)
 {
@@ -257,18 +255,18 @@ policy_decide_sender(const struct policy *p, const struct client_facts *c,
 }
 
 bool
-policy_needs_sender_domain(const struct policy *p, const struct address *from)
+controls_needs_sender_domain(const struct policy *p, const struct address *from)
 {
 	return p->sender.verify_domain && from->kind == ADDRESS_OK && from->domain[0] != '\0' &&
 	    from->domain[0] != '[';
 }
 
 void
-policy_decide_sender_domain(const struct policy *p, const struct address *from,
+controls_decide_sender_domain(const struct policy *p, const struct address *from,
     enum dns_answer a, const char *why, struct decision *d, const struct trace *t)
 {
 	decision_init(d);
-	trace_printf(t, "verify domain: %s %s", from->domain, a == DNS_ANSWER_YES ?
+	decision_trace(t, "verify domain: %s %s", from->domain, a == DNS_ANSWER_YES ?
 	    "has an MX or address record" : a == DNS_ANSWER_NO ? "does not exist" :
 	    "could not be looked up");
 	if (a == DNS_ANSWER_NO) {
@@ -285,7 +283,7 @@ policy_decide_sender_domain(const struct policy *p, const struct address *from,
 }
 
 void
-policy_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
+controls_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
     struct decision *d, const struct trace *t)
 {
 	decision_init(d);
@@ -293,7 +291,7 @@ policy_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
 }
 
 void
-policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, unsigned accepted,
+controls_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, unsigned accepted,
     struct decision *d, const struct trace *t)
 {
 	const struct recipient_policy *r = &p->recipients;
@@ -301,7 +299,7 @@ policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, uns
 
 	decision_init(d);
 	if (r->max > 0 && accepted >= (unsigned)r->max) {
-		trace_printf(t, "recipients: %u already accepted, max is %d: refused", accepted,
+		decision_trace(t, "recipients: %u already accepted, max is %d: refused", accepted,
 		    r->max);
 		decision_refuse(d, decision_action_of(&r->max_reply), "max_recipients",
 		    "too many recipients", &r->max_reply);
@@ -313,7 +311,7 @@ policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, uns
 		return;
 	bool refused = listed_refused(r->allow, r->deny, rcpt->local, rcpt->domain,
 	    p->relay.deny_wins, &which);
-	trace_printf(t, "recipient lists: <%s@%s> %s", rcpt->local, rcpt->domain,
+	decision_trace(t, "recipient lists: <%s@%s> %s", rcpt->local, rcpt->domain,
 	    refused ? (strcmp(which, "deny") == 0 ? "is in recipients.deny: refused" :
 	    "is not in recipients.allow: refused") : "pass");
 	if (refused)
@@ -322,7 +320,7 @@ policy_decide_rcpt_lists(const struct policy *p, const struct address *rcpt, uns
 }
 
 void
-policy_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
+controls_decide_size(const struct policy *p, unsigned long long bytes, struct decision *d,
     const struct trace *t)
 {
 	int max = p->sender.max_message_size;
@@ -330,7 +328,7 @@ policy_decide_size(const struct policy *p, unsigned long long bytes, struct deci
 	decision_init(d);
 	if (max == 0)
 		return;
-	trace_printf(t, "message size: %llu bytes counted, max_message_size %d: %s", bytes, max,
+	decision_trace(t, "message size: %llu bytes counted, max_message_size %d: %s", bytes, max,
 	    bytes > (unsigned long long)max ? "refused" : "pass");
 	if (bytes <= (unsigned long long)max)
 		return;

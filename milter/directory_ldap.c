@@ -26,32 +26,6 @@ struct ldap_dir {
 	struct ldap_conn *conn;
 };
 
-void
-strlist_add(struct strlist *l, const char *s)
-{
-	l->v = xrealloc(l->v, (l->n + 2) * sizeof(*l->v));
-	l->v[l->n++] = xstrdup(s);
-	l->v[l->n] = NULL;
-}
-
-void
-strlist_free(struct strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static void
-strlist_copy(struct strlist *dst, const struct strlist *src)
-{
-	*dst = (struct strlist){ 0 };
-	for (size_t i = 0; i < src->n; i++)
-		strlist_add(dst, src->v[i]);
-}
-
 static char *
 dup_or_empty(const char *s)
 {

@@ -4,59 +4,15 @@
  * Pure: reads the immutable policy and the facts it is handed, writes only
  * the caller's decision. Never logs (the caller logs one line per decision)
  * and never blocks. Every branch that explain should show goes through
- * trace_printf, which costs nothing when tracing is off.
+ * decision_trace, which costs nothing when tracing is off.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "controls.h"
 #include "header.h"
 #include "policy.h"
 #include "strmap.h"
-
-void
-trace_printf(const struct trace *t, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (t == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	t->emit(t->ctx, line);
-}
-
-bool
-policy_is_local_domain(const struct policy *p, const char *domain)
-{
-	return strmap_get(p->local_domain_names, domain, strlen(domain), NULL);
-}
-
-void
-decision_init(struct decision *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->action = DECISION_CONTINUE;
-}
-
-enum decision_action
-decision_action_of(const struct reply *r)
-{
-	return r->klass == REPLY_TEMPFAIL ? DECISION_TEMPFAIL : DECISION_REJECT;
-}
-
-void
-decision_refuse(struct decision *d, enum decision_action action, const char *rule,
-    const char *reason, const struct reply *reply)
-{
-	d->action = action;
-	d->rule = rule;
-	d->reason = reason;
-	d->reply = reply;
-}
 
 void
 policy_classify_client(const struct policy *p, const struct client_facts *c,
@@ -67,7 +23,7 @@ policy_classify_client(const struct policy *p, const struct client_facts *c,
 
 	out->internal = (ip && host_set_match(p->internal_networks, ip, NULL)) ||
 	    (name && domain_set_match(p->local_domains, name));
-	trace_printf(t, "classify: client %s[%s] is %s", name ? name : "unknown", c->addr,
+	decision_trace(t, "classify: client %s[%s] is %s", name ? name : "unknown", c->addr,
 	    out->internal ? "internal" : "external");
 	out->allowed = true;
 	switch (p->relay.enforce) {
@@ -90,7 +46,7 @@ policy_classify_client(const struct policy *p, const struct client_facts *c,
 	out->allowed = false;
 	out->why = "anti-relay checks apply";
 done:
-	trace_printf(t, "relay session: %s (%s)", out->allowed ? "allowed" : "checked", out->why);
+	decision_trace(t, "relay session: %s (%s)", out->allowed ? "allowed" : "checked", out->why);
 }
 
 void
@@ -105,9 +61,9 @@ policy_note_auth(const struct policy *p, const char *auth, struct relay_state *r
 	if (p->relay.authenticated == RELAY_AUTH_ALLOW) {
 		rs->allowed = true;
 		rs->why = "authenticated user";
-		trace_printf(t, "relay session: allowed (authenticated user %s)", auth);
+		decision_trace(t, "relay session: allowed (authenticated user %s)", auth);
 	} else {
-		trace_printf(t, "relay session: still checked (relay.authenticated = \"check\")");
+		decision_trace(t, "relay session: still checked (relay.authenticated = \"check\")");
 	}
 }
 
@@ -179,31 +135,26 @@ decide_owner(const struct policy *p, const struct client_facts *c, const struct 
 {
 	switch (s->lookup) {
 	case LOOKUP_TEMPFAIL:
-		trace_printf(t, "verify sender: directory unavailable (%s)", s->lookup_why);
-		if (p->on_failure == ON_FAILURE_ACCEPT) {
-			d->rule = "directory";
-			d->reason = "directory unavailable, accepted by directory.on_failure";
-			return;
-		}
-		decision_refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
-		snprintf(d->detail, sizeof(d->detail), "%s", s->lookup_why);
+		decision_trace(t, "verify sender: directory unavailable (%s)", s->lookup_why);
+		decision_directory_unavailable(d, p->on_failure == ON_FAILURE_ACCEPT,
+		    &p->directory_reply, s->lookup_why);
 		return;
 	case LOOKUP_NOTFOUND:
-		trace_printf(t, "verify sender: user %s not found in the directory", s->auth);
+		decision_trace(t, "verify sender: user %s not found in the directory", s->auth);
 		decision_refuse(d, DECISION_REJECT, "verify_sender", "authenticated user not in directory",
 		    &p->verify_sender.reply);
 		domino_words(d, c, s);
 		return;
 	case LOOKUP_FOUND:
-		trace_printf(t, "verify sender: user %s owns %zu address(es)", s->user->login,
+		decision_trace(t, "verify sender: user %s owns %zu address(es)", s->user->login,
 		    s->user->naddresses);
 		if (user_owns(p, s->user, s->from)) {
-			trace_printf(t, "verify sender: <%s@%s> is owned: pass", s->from->local,
+			decision_trace(t, "verify sender: <%s@%s> is owned: pass", s->from->local,
 			    s->from->domain);
 			d->reason = "sender owned by authenticated user";
 			return;
 		}
-		trace_printf(t, "verify sender: <%s@%s> is not owned: fail", s->from->local,
+		decision_trace(t, "verify sender: <%s@%s> is not owned: fail", s->from->local,
 		    s->from->domain);
 		decision_refuse(d, DECISION_REJECT, "verify_sender", "sender not owned by authenticated user",
 		    &p->verify_sender.reply);
@@ -218,28 +169,28 @@ policy_decide_mail(const struct policy *p, const struct client_facts *c,
 {
 	decision_init(d);
 	if (s->auth == NULL || *s->auth == '\0') {
-		trace_printf(t, "verify sender: not authenticated, nothing to verify");
+		decision_trace(t, "verify sender: not authenticated, nothing to verify");
 		d->reason = "not authenticated";
 		return;
 	}
 	if (!p->verify_sender.envelope) {
-		trace_printf(t, "verify sender: verify_sender.envelope is off");
+		decision_trace(t, "verify sender: verify_sender.envelope is off");
 		return;
 	}
 	if (login_exempt(p, s->auth)) {
-		trace_printf(t, "verify sender: %s is in verify_sender.exempt_users: pass", s->auth);
+		decision_trace(t, "verify sender: %s is in verify_sender.exempt_users: pass", s->auth);
 		return;
 	}
 	switch (s->from->kind) {
 	case ADDRESS_NULL:
-		trace_printf(t, "verify sender: null sender <> (verify_sender.null_sender = %s)",
+		decision_trace(t, "verify sender: null sender <> (verify_sender.null_sender = %s)",
 		    p->verify_sender.null_sender == NULL_SENDER_ALLOW ? "allow" : "reject");
 		if (p->verify_sender.null_sender == NULL_SENDER_REJECT)
 			decision_refuse(d, DECISION_REJECT, "verify_sender",
 			    "null sender from authenticated user", &p->verify_sender.reply);
 		return;
 	case ADDRESS_INVALID:
-		trace_printf(t, "verify sender: unparsable sender (%s)", s->from->error);
+		decision_trace(t, "verify sender: unparsable sender (%s)", s->from->error);
 		decision_refuse(d, DECISION_REJECT, "verify_sender", "unparsable sender address",
 		    &p->verify_sender.reply);
 		return;
@@ -249,23 +200,8 @@ policy_decide_mail(const struct policy *p, const struct client_facts *c,
 	}
 }
 
-enum verdict { VERDICT_NONE, VERDICT_PERMIT, VERDICT_REFUSE };
 
-static const char *const verdict_names[] = { "no opinion (lists empty)", "permitted", "refused" };
-
-/* DESIGN §2 step 6 for one side: allow beats deny unless deny_wins; a
- * non-empty allow list refuses what it does not name. */
-static enum verdict
-judge_lists(bool allow_hit, bool deny_hit, size_t nallow, size_t ndeny, bool deny_wins)
-{
-	if (nallow == 0 && ndeny == 0)
-		return VERDICT_NONE;
-	if (allow_hit && !(deny_hit && deny_wins))
-		return VERDICT_PERMIT;
-	if (deny_hit || nallow > 0)
-		return VERDICT_REFUSE;
-	return VERDICT_PERMIT;
-}
+static const char *const verdict_names[] = { "no opinion (lists empty)", "permitted", "refused" }; /* by decision_lists */
 
 static bool
 relay_permitted(const struct policy *p, const struct client_facts *c, const char *dest,
@@ -275,17 +211,17 @@ relay_permitted(const struct policy *p, const struct client_facts *c, const char
 	const struct ip_addr *ip = c->has_ip ? &c->ip : NULL;
 	const char *name = c->name[0] ? c->name : NULL;
 
-	enum verdict host = judge_lists(host_set_match(r->allow_from_hosts, ip, name),
+	enum decision_lists host = decision_lists(host_set_match(r->allow_from_hosts, ip, name),
 	    host_set_match(r->deny_from_hosts, ip, name), host_set_count(r->allow_from_hosts),
 	    host_set_count(r->deny_from_hosts), r->deny_wins);
-	enum verdict to = judge_lists(domain_set_match(r->allow_to_domains, dest),
+	enum decision_lists to = decision_lists(domain_set_match(r->allow_to_domains, dest),
 	    domain_set_match(r->deny_to_domains, dest), domain_set_count(r->allow_to_domains),
 	    domain_set_count(r->deny_to_domains), r->deny_wins);
-	trace_printf(t, "relay: host %s[%s] %s; destination %s %s", name ? name : "unknown",
+	decision_trace(t, "relay: host %s[%s] %s; destination %s %s", name ? name : "unknown",
 	    c->addr, verdict_names[host], dest, verdict_names[to]);
-	if (host == VERDICT_PERMIT || to == VERDICT_PERMIT)
+	if (host == LISTS_PERMIT || to == LISTS_PERMIT)
 		return true;
-	return host == VERDICT_NONE && to == VERDICT_NONE;
+	return host == LISTS_NO_SAY && to == LISTS_NO_SAY;
 }
 
 static void
@@ -319,11 +255,11 @@ judged_destination(const struct policy *p, const struct address *a, bool *hidden
 
 	*hidden_reject = false;
 	if (a->route == ROUTE_NONE || !local) {
-		trace_printf(t, "recipient: domain %s is %s", a->domain[0] ? a->domain : "(none)",
+		decision_trace(t, "recipient: domain %s is %s", a->domain[0] ? a->domain : "(none)",
 		    local ? "local" : "external");
 		return local ? NULL : a->domain;
 	}
-	trace_printf(t, "recipient: local domain %s hides destination %s",
+	decision_trace(t, "recipient: local domain %s hides destination %s",
 	    a->domain[0] ? a->domain : "(none)", a->route_domain[0] ? a->route_domain : "(empty)");
 	if (p->relay.hidden_routes == HIDDEN_REJECT || a->route_domain[0] == '\0' ||
 	    multi_hop(p, a)) {
@@ -335,8 +271,8 @@ judged_destination(const struct policy *p, const struct address *a, bool *hidden
 	return a->route_domain;
 }
 
-static void
-decide_relay(const struct policy *p, const struct client_facts *c,
+void
+policy_decide_relay(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct address *rcpt, struct decision *d,
     const struct trace *t)
 {
@@ -344,29 +280,29 @@ decide_relay(const struct policy *p, const struct client_facts *c,
 
 	decision_init(d);
 	if (rs->allowed) {
-		trace_printf(t, "relay: allowed for this session (%s)", rs->why);
+		decision_trace(t, "relay: allowed for this session (%s)", rs->why);
 		d->reason = rs->why;
 		return;
 	}
 	if (rcpt->kind != ADDRESS_OK) {
-		trace_printf(t, "recipient: unparsable (%s)",
+		decision_trace(t, "recipient: unparsable (%s)",
 		    rcpt->kind == ADDRESS_NULL ? "null path" : rcpt->error);
 		refuse_relay(p, d, "relay denied: unparsable recipient", "");
 		return;
 	}
 	const char *dest = judged_destination(p, rcpt, &hidden_reject, t);
 	if (dest == NULL) {
-		trace_printf(t, "relay: local recipient, not a relay");
+		decision_trace(t, "relay: local recipient, not a relay");
 		d->reason = "local recipient";
 		return;
 	}
 	if (hidden_reject) {
-		trace_printf(t, "relay: hidden route refused (relay.hidden_routes = \"reject\")");
+		decision_trace(t, "relay: hidden route refused (relay.hidden_routes = \"reject\")");
 		refuse_relay(p, d, "relay denied: hidden route in local recipient", dest);
 		return;
 	}
 	if (relay_permitted(p, c, dest, t)) {
-		trace_printf(t, "relay: permitted by the relay lists");
+		decision_trace(t, "relay: permitted by the relay lists");
 		d->reason = "relay permitted by the relay lists";
 		return;
 	}
@@ -406,17 +342,12 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 
 	switch (rf->lookup) {
 	case LOOKUP_TEMPFAIL:
-		trace_printf(t, "recipient: directory unavailable (%s)", rf->why);
-		if (p->on_failure == ON_FAILURE_ACCEPT) {
-			d->rule = "directory";
-			d->reason = "directory unavailable, accepted by directory.on_failure";
-			return;
-		}
-		decision_refuse(d, DECISION_TEMPFAIL, "directory", "directory unavailable", &p->directory_reply);
-		snprintf(d->detail, sizeof(d->detail), "%s", rf->why);
+		decision_trace(t, "recipient: directory unavailable (%s)", rf->why);
+		decision_directory_unavailable(d, p->on_failure == ON_FAILURE_ACCEPT,
+		    &p->directory_reply, rf->why);
 		return;
 	case LOOKUP_NOTFOUND:
-		trace_printf(t, "recipient: not in the directory");
+		decision_trace(t, "recipient: not in the directory");
 		if (r->verify_local)
 			decision_refuse(d, DECISION_REJECT, "verify_local", "no such user",
 			    &r->verify_local_reply);
@@ -424,7 +355,7 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 	case LOOKUP_FOUND:
 		break;
 	}
-	trace_printf(t, "recipient: the directory knows it as %s", rf->kind == RECIPIENT_GROUP ?
+	decision_trace(t, "recipient: the directory knows it as %s", rf->kind == RECIPIENT_GROUP ?
 	    "a group" : rf->kind == RECIPIENT_AMBIGUOUS ? "several entries" : "a person");
 	if (rf->kind == RECIPIENT_AMBIGUOUS && r->deny_ambiguous)
 		decision_refuse(d, DECISION_REJECT, "deny_ambiguous", "recipient is ambiguous",
@@ -432,26 +363,6 @@ decide_recipient(const struct policy *p, const struct relay_state *rs,
 	else if (rf->kind == RECIPIENT_GROUP && groups_denied(p, rs))
 		decision_refuse(d, DECISION_REJECT, "deny_groups", "mail to groups is not accepted",
 		    &r->deny_groups_reply);
-}
-
-/* The cheap steps at RCPT, in DESIGN §3 order: syntax, relay, max,
- * deny/allow. The directory step (policy_decide_recipient) comes after,
- * and only for a recipient these let through (session.c orders them). */
-void
-policy_decide_rcpt(const struct policy *p, const struct client_facts *c,
-    const struct relay_state *rs, const struct address *rcpt, unsigned accepted,
-    struct decision *d, const struct trace *t)
-{
-	policy_decide_rcpt_syntax(p, rcpt, d, t);
-	if (d->action != DECISION_CONTINUE)
-		return;
-	decide_relay(p, c, rs, rcpt, d, t);
-	if (d->action != DECISION_CONTINUE)
-		return;
-	const char *why = d->reason;
-	policy_decide_rcpt_lists(p, rcpt, accepted, d, t);
-	if (d->action == DECISION_CONTINUE)
-		d->reason = why;        /* the relay verdict is the reason a recipient passes */
 }
 
 void
@@ -469,7 +380,7 @@ policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
 	if (d->action == DECISION_CONTINUE)
 		return;
 	if (p->report_only) {
-		trace_printf(t, "report_only: would %s, continuing",
+		decision_trace(t, "report_only: would %s, continuing",
 		    d->action == DECISION_REJECT ? "reject" : "tempfail");
 		d->would_reject = true;
 		d->action = DECISION_CONTINUE;
@@ -477,7 +388,7 @@ policy_finish(const struct policy *p, unsigned *errors, struct decision *d,
 	}
 	if (p->error_limit == 0 || ++*errors < (unsigned)p->error_limit)
 		return;
-	trace_printf(t, "error limit: %u refusals in this session, closing with 421", *errors);
+	decision_trace(t, "error limit: %u refusals in this session, closing with 421", *errors);
 	d->action = DECISION_TEMPFAIL;
 	d->disconnect = true;
 	d->reply = &p->error_limit_reply;
@@ -493,7 +404,7 @@ policy_needs_owner_headers(const struct policy *p, const char *auth)
 static void
 malformed(const struct policy *p, struct decision *d, const char *why, const struct trace *t)
 {
-	trace_printf(t, "verify headers: malformed: %s", why);
+	decision_trace(t, "verify headers: malformed: %s", why);
 	decision_refuse(d, DECISION_REJECT, "verify_sender", "malformed originator header",
 	    &p->malformed_reply);
 	snprintf(d->detail, sizeof(d->detail), "%s", why);
@@ -521,7 +432,7 @@ mailboxes_owned(const struct policy *p, const struct sender_facts *s,
 	for (size_t i = 0; i < boxes->count; i++) {
 		const struct address *a = &boxes->boxes[i];
 		bool owned = user_owns(p, s->user, a);
-		trace_printf(t, "verify headers: %s: <%s@%s> is %s", name, a->local, a->domain,
+		decision_trace(t, "verify headers: %s: <%s@%s> is %s", name, a->local, a->domain,
 		    owned ? "owned" : "not owned");
 		if (!owned)
 			return false;
@@ -566,7 +477,7 @@ policy_decide_headers(const struct policy *p, const struct client_facts *c,
 
 	decision_init(d);
 	if (!policy_needs_owner_headers(p, s->auth)) {
-		trace_printf(t, "verify headers: not checked (%s)", s->auth == NULL ?
+		decision_trace(t, "verify headers: not checked (%s)", s->auth == NULL ?
 		    "not authenticated" : !p->verify_sender.headers ? "verify_sender.headers off" :
 		    "exempt user");
 		d->reason = "headers not checked";
@@ -576,7 +487,7 @@ policy_decide_headers(const struct policy *p, const struct client_facts *c,
 	if (d->action != DECISION_CONTINUE)
 		return;
 	if (value == NULL) {
-		trace_printf(t, "verify headers: no From: or Sender: header; envelope was checked");
+		decision_trace(t, "verify headers: no From: or Sender: header; envelope was checked");
 		d->reason = "no originator header";
 		return;
 	}

@@ -69,7 +69,7 @@ check_dns_lists(struct session *s, struct decision *d, const struct trace *t)
 	struct dnsbl_facts f = { 0 };
 	const char *zones[DNSBL_MAX_ZONES];
 
-	if (!policy_needs_dnsbl(s->policy, &s->client))
+	if (!controls_needs_dnsbl(s->policy, &s->client))
 		return;
 	if (cp->dnswl.n > 0) {
 		size_t n = cp->dnswl.n < DNSBL_MAX_ZONES ? cp->dnswl.n : DNSBL_MAX_ZONES;
@@ -85,7 +85,7 @@ check_dns_lists(struct session *s, struct decision *d, const struct trace *t)
 		dns_list_lookup(s->policy->dns, &s->client.ip, zones, cp->ndnsbl, f.answers, f.texts);
 		f.n = cp->ndnsbl;
 	}
-	policy_decide_dnsbl(s->policy, &s->client, &f, s->dnsbl_tags, sizeof(s->dnsbl_tags), d, t);
+	controls_decide_dnsbl(s->policy, &s->client, &f, s->dnsbl_tags, sizeof(s->dnsbl_tags), d, t);
 }
 
 void
@@ -105,10 +105,10 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 	if (daemon_name != NULL)
 		address_log_escape(daemon_name, c->daemon_name, sizeof(c->daemon_name));
 	if (s->policy != s->snapshot)
-		trace_printf(t, "profile: {daemon_name} %s selects profile \"%s\"", c->daemon_name,
+		decision_trace(t, "profile: {daemon_name} %s selects profile \"%s\"", c->daemon_name,
 		    s->policy->daemon_name);
 	policy_classify_client(s->policy, c, &s->relay, t);
-	policy_decide_connect(s->policy, c, sessions, d, t);
+	controls_decide_connect(s->policy, c, sessions, d, t);
 	if (d->action == DECISION_CONTINUE)
 		check_dns_lists(s, d, t);
 	policy_finish(s->policy, &s->errors, d, t);
@@ -134,7 +134,7 @@ lookup_owner(struct session *s, const struct trace *t)
 	m->lookup = directory_lookup_login(p->directory, s->auth, realm_is_local, p, &m->user,
 	    m->lookup_why, sizeof(m->lookup_why));
 	m->looked_up = true;
-	trace_printf(t, "directory: login %s: %s", s->auth, lookup_result_name(m->lookup));
+	decision_trace(t, "directory: login %s: %s", s->auth, lookup_result_name(m->lookup));
 }
 
 static struct sender_facts
@@ -179,12 +179,12 @@ declared_size(const char *const *args)
 static void
 check_hostname(struct session *s, const struct trace *t)
 {
-	if (s->hostname_checked || !policy_needs_hostname(s->policy, &s->client))
+	if (s->hostname_checked || !controls_needs_hostname(s->policy, &s->client))
 		return;
 	s->hostname = dns_name_has_address(s->policy->dns, s->client.name, &s->client.ip,
 	    s->hostname_why, sizeof(s->hostname_why));
 	s->hostname_checked = true;
-	trace_printf(t, "dns: %s has address %s: %s", s->client.name, s->client.addr,
+	decision_trace(t, "dns: %s has address %s: %s", s->client.name, s->client.addr,
 	    s->hostname == DNS_ANSWER_YES ? "yes" : s->hostname == DNS_ANSWER_NO ? "no" :
 	    s->hostname_why);
 }
@@ -205,12 +205,12 @@ sender_controls(struct session *s, const char *const *args, struct decision *d,
 	check_hostname(s, t);
 	struct mail_facts mf = { &s->msg.from, s->auth != NULL, declared_size(args),
 		s->hostname, s->hostname_why };
-	policy_decide_sender(p, &s->client, &s->relay, &mf, d, t);
-	if (d->action != DECISION_CONTINUE || !policy_needs_sender_domain(p, &s->msg.from))
+	controls_decide_sender(p, &s->client, &s->relay, &mf, d, t);
+	if (d->action != DECISION_CONTINUE || !controls_needs_sender_domain(p, &s->msg.from))
 		return;
 	enum dns_answer a = dns_domain_exists(p->dns, s->msg.from.domain,
 	    p->sender.verify_domain_timeout, why, sizeof(why));
-	policy_decide_sender_domain(p, &s->msg.from, a, why, d, t);
+	controls_decide_sender_domain(p, &s->msg.from, a, why, d, t);
 }
 
 void
@@ -240,6 +240,26 @@ session_mail(struct session *s, const char *auth, const char *from, const char *
 	note_would_reject(s, d);
 }
 
+/* RCPT's cheap checks in DESIGN §3 order: syntax, relay, recipients.max,
+ * recipients.deny/allow. */
+static void
+rcpt_cheap_checks(const struct session *s, const struct address *a, struct decision *d,
+    const struct trace *t)
+{
+	const struct policy *p = s->policy;
+
+	controls_decide_rcpt_syntax(p, a, d, t);
+	if (d->action != DECISION_CONTINUE)
+		return;
+	policy_decide_relay(p, &s->client, &s->relay, a, d, t);
+	if (d->action != DECISION_CONTINUE)
+		return;
+	const char *why = d->reason;
+	controls_decide_rcpt_lists(p, a, s->msg.accepted, d, t);
+	if (d->action == DECISION_CONTINUE)
+		d->reason = why;        /* the relay verdict is the reason a recipient passes */
+}
+
 /* RCPT: every cheap check first; the directory only for a recipient they
  * let through (a refused one never waits for an LDAP timeout). */
 void
@@ -251,13 +271,13 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 	struct address a;
 
 	address_parse(rcpt, &a);
-	policy_decide_rcpt(p, &s->client, &s->relay, &a, s->msg.accepted, d, t);
+	rcpt_cheap_checks(s, &a, d, t);
 	if (d->action == DECISION_CONTINUE && policy_needs_recipient(p, &a) &&
 	    address_key(&a, '\0', key, sizeof(key))) {
 		rf.asked = true;
 		rf.lookup = directory_lookup_recipient(p->directory, key, &rf.kind, why, sizeof(why));
 		rf.why = why;
-		trace_printf(t, "directory: recipient %s: %s", key, lookup_result_name(rf.lookup));
+		decision_trace(t, "directory: recipient %s: %s", key, lookup_result_name(rf.lookup));
 		policy_decide_recipient(p, &s->relay, &rf, d, t);
 	}
 	policy_finish(p, &s->errors, d, t);
@@ -313,7 +333,7 @@ session_body(struct session *s, size_t len)
 void
 session_eom(struct session *s, struct decision *d, const struct trace *t)
 {
-	policy_decide_size(s->policy, s->msg.size + 2, d, t);   /* + the blank line */
+	controls_decide_size(s->policy, s->msg.size + 2, d, t);   /* + the blank line */
 	policy_finish(s->policy, &s->errors, d, t);
 	note_would_reject(s, d);
 }

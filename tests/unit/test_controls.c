@@ -259,7 +259,7 @@ run_dnsbl(const struct policy *p, const struct crow *r, const struct client_fact
 		snprintf(f.texts[i], sizeof(f.texts[i]), "%s", r->dns[i] == T ? "timed out" :
 		    "127.0.0.2");
 	}
-	policy_decide_dnsbl(p, c, &f, tags, len, d, NULL);
+	controls_decide_dnsbl(p, c, &f, tags, len, d, NULL);
 }
 
 static void
@@ -274,13 +274,13 @@ run_step(const struct policy *p, const struct crow *r, struct decision *d, char 
 	client_of(r, &c);
 	address_parse(r->addr != NULL ? r->addr : "<>", &a);
 	switch (r->step) {
-	case CONNECT: policy_decide_connect(p, &c, r->count, d, NULL); return;
+	case CONNECT: controls_decide_connect(p, &c, r->count, d, NULL); return;
 	case DNSBL: run_dnsbl(p, r, &c, d, tags, len); return;
-	case SENDER: policy_decide_sender(p, &c, &rs, &m, d, NULL); return;
-	case DOMAIN: policy_decide_sender_domain(p, &a, r->dns[0], "", d, NULL); return;
-	case RCPT_SYNTAX: policy_decide_rcpt_syntax(p, &a, d, NULL); return;
-	case RCPT_LISTS: policy_decide_rcpt_lists(p, &a, r->count, d, NULL); return;
-	case SIZE: policy_decide_size(p, (unsigned long long)r->size, d, NULL); return;
+	case SENDER: controls_decide_sender(p, &c, &rs, &m, d, NULL); return;
+	case DOMAIN: controls_decide_sender_domain(p, &a, r->dns[0], "", d, NULL); return;
+	case RCPT_SYNTAX: controls_decide_rcpt_syntax(p, &a, d, NULL); return;
+	case RCPT_LISTS: controls_decide_rcpt_lists(p, &a, r->count, d, NULL); return;
+	case SIZE: controls_decide_size(p, (unsigned long long)r->size, d, NULL); return;
 	}
 }
 
