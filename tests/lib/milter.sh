@@ -164,9 +164,9 @@ rw_check() {
 	else
 		echo "not ok - $desc"
 		echo "#  exit status ${RW_RC:-(no rw_run yet)}; stdout:"
-		sed 's/^/#    /' "$RW_TMP/out" 2>/dev/null
+		sed 's/^/#    /' "$RW_TMP/out" 2>/dev/null || true   # none before the first rw_run
 		echo "#  stderr:"
-		sed 's/^/#    /' "$RW_TMP/err" 2>/dev/null
+		sed 's/^/#    /' "$RW_TMP/err" 2>/dev/null || true
 		RW_FAILS=$((RW_FAILS + 1))
 	fi
 }
