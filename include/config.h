@@ -17,5 +17,8 @@
 /* Returns a new policy (refs 0), or NULL when errs holds any error.
  * Warnings (an open relay, ...) go to errs->warnings either way. */
 struct policy *config_load(const char *path, struct errlist *errs);
+/* config_load for the command line (check, explain, reload): warnings as
+ * "warning: ..." and errors to stderr, one line each. */
+struct policy *config_load_printing(const char *path);
 
 #endif

@@ -263,6 +263,20 @@ config_load(const char *path, struct errlist *errs)
 	return NULL;
 }
 
+struct policy *
+config_load_printing(const char *path)
+{
+	struct errlist errs = { 0 };
+	struct policy *p = config_load(path, &errs);
+
+	for (size_t i = 0; i < errs.nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", errs.warnings[i]);
+	for (size_t i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s\n", errs.lines[i]);
+	errlist_clear(&errs);
+	return p;
+}
+
 void
 policy_free(struct policy *p)
 {

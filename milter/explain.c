@@ -40,19 +40,6 @@ emit(void *ctx, const char *line)
 	printf("    %s\n", line);
 }
 
-static struct policy *
-load_or_report(const char *path)
-{
-	struct errlist errs = { 0 };
-	struct policy *p = config_load(path, &errs);
-
-	for (size_t i = 0; i < errs.nwarnings; i++)
-		fprintf(stderr, "warning: %s\n", errs.warnings[i]);
-	for (size_t i = 0; i < errs.count; i++)
-		fprintf(stderr, "%s\n", errs.lines[i]);
-	errlist_clear(&errs);
-	return p;
-}
 
 int
 check_main(int argc, char **argv)
@@ -72,7 +59,7 @@ check_main(int argc, char **argv)
 		fprintf(stderr, "usage: relaywarden check -c FILE\n");
 		return EX_USAGE;
 	}
-	struct policy *p = load_or_report(path);
+	struct policy *p = config_load_printing(path);
 	if (p == NULL)
 		return EX_CONFIG;
 	printf("%s: OK\n", path);
@@ -255,7 +242,7 @@ explain_main(int argc, char **argv)
 		free(a.headers);
 		return EX_USAGE;
 	}
-	struct policy *p = load_or_report(a.config);
+	struct policy *p = config_load_printing(a.config);
 	if (p == NULL) {
 		free(a.rcpts);
 		free(a.headers);

@@ -39,14 +39,8 @@ usage(void)
 static bool
 validates(const char *path, char **user)
 {
-	struct errlist errs = { 0 };
-	struct policy *p = config_load(path, &errs);
+	struct policy *p = config_load_printing(path);
 
-	for (size_t i = 0; i < errs.nwarnings; i++)
-		fprintf(stderr, "warning: %s\n", errs.warnings[i]);
-	for (size_t i = 0; i < errs.count; i++)
-		fprintf(stderr, "%s\n", errs.lines[i]);
-	errlist_clear(&errs);
 	if (p == NULL)
 		return false;
 	if (user != NULL)
