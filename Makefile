@@ -68,8 +68,11 @@ $(BUILD)/obj $(BUILD)/tests:
 RUN_SOCKDIR ?= /var/spool/postfix/relaywarden
 RUN_SOCK = $(RUN_SOCKDIR)/relaywarden.sock
 RUN_MILTER = $(if $(filter /var/spool/postfix/relaywarden,$(RUN_SOCKDIR)),unix:relaywarden/relaywarden.sock,unix:$(RUN_SOCK))
+# RUN_BINARY: a binary already built (tests/cli/make-run.sh passes the one
+# under test, so that `make run` never relinks build/ under other tests).
+RUN_BINARY ?=
 run: deps
-	@$(MAKE) --no-print-directory -s all
+	@$(if $(RUN_BINARY),true,$(MAKE) --no-print-directory -s all)
 	@install -d -m 0750 $(RUN_SOCKDIR)
 	@if getent group postfix >/dev/null; then chgrp postfix $(RUN_SOCKDIR); \
 	  echo "relaywarden: socket unix:$(RUN_SOCK), mode 0660, group postfix"; \
@@ -79,7 +82,7 @@ run: deps
 	@echo "Try a decision offline:"
 	@echo "    $(BUILD)/relaywarden explain -c policies/default.conf --client 10.10.1.8 --client-name abc.com --from bogus.user@bogus.com --rcpt john.doe@ibm.com"
 	@echo "Ctrl-C stops it. One log line per decision follows."
-	@exec $(BUILD)/relaywarden -f -c policies/default.conf -p unix:$(RUN_SOCK)
+	@exec $(or $(RUN_BINARY),$(BUILD)/relaywarden) -f -c policies/default.conf -p unix:$(RUN_SOCK)
 
 unit: $(UNIT_TESTS)
 	@rc=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc

@@ -7,11 +7,12 @@
  * relaywarden reload -c FILE [--pid PID]  validate, reload the running milter
  * relaywarden keys | version | --version | --help
  *
- * Start-up: load and validate the policy (exit 78 on any error), publish
- * it, register with libmilter, refuse a socket a live instance answers on,
- * open the socket, share it with the MTA's group, drop privileges, check
- * that every file a reload reads is readable as that user, block
- * SIGUSR1 before any thread exists, start the reload thread, run.
+ * Start-up: block SIGUSR1 (and libmilter's stop signals) before anything,
+ * load and validate the policy (exit 78 on any error), publish it, register
+ * with libmilter, check that every file a reload reads is readable by the
+ * user it will run as, refuse a socket a live instance answers on, open
+ * the socket, share it with the MTA's group, drop privileges, start the
+ * reload thread, run.
  * relaywarden never forks: run it under systemd (Type=simple).
  */
 #include <stdio.h>
@@ -114,6 +115,9 @@ run(int argc, char **argv)
 
 	if (parse_run_args(argc, argv, &a) < 0)
 		return run_usage();
+	/* First: a SIGUSR1 (systemctl reload right after start) must wait for
+	 * the reload thread, not kill the process by its default action. */
+	reload_block_signal();
 	log_open("relaywarden", a.foreground);
 	struct policy *p = config_load(a.config, &errs);
 	for (size_t i = 0; i < errs.nwarnings; i++)
@@ -132,7 +136,6 @@ run(int argc, char **argv)
 	snapshot_install(p);
 	if (start_milter(p, a.config) < 0)
 		return EX_UNAVAILABLE;
-	reload_block_signal();
 	if (reload_start(a.config, a.socket) < 0) {
 		log_err("cannot start the reload thread");
 		return EX_OSERR;

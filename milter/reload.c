@@ -147,15 +147,16 @@ reload_thread(void *arg)
 		int sig = sigtimedwait(&set, &info, &tick);
 		int interval = update_interval();
 		if (sig == SIGUSR1) {
+			/* The mtimes as they were before reading: a file changed while
+			 * it is being read is reloaded again at the next check. */
+			remember_mtimes(w);
 			log_info("SIGUSR1 from pid %ld: reloading %s", (long)info.si_pid, w->path);
 			answer(&info, reload_now(w->path, w->socket_override));
-			remember_mtimes(w);
 		} else if (interval > 0 && time(NULL) - last_check >= interval) {
 			last_check = time(NULL);
-			if (files_changed(w)) {
+			if (files_changed(w)) {       /* mtimes noted before reading */
 				log_info("%s or its directory changed: reloading", w->path);
 				reload_now(w->path, w->socket_override);
-				remember_mtimes(w);
 			}
 		}
 	}

@@ -14,7 +14,7 @@ id postfix >/dev/null 2>&1 || { echo "not ok - no postfix user (apt-get install 
 dir=$RW_TMP/spool/relaywarden
 sock=$dir/relaywarden.sock
 mkdir -p "$RW_TMP/spool"
-setsid make -s --no-print-directory run RUN_SOCKDIR="$dir" >"$RW_TMP/run.out" 2>"$RW_TMP/run.err" </dev/null &
+setsid make -s --no-print-directory run RUN_SOCKDIR="$dir" RUN_BINARY="$BINARY" >"$RW_TMP/run.out" 2>"$RW_TMP/run.err" </dev/null &
 RUN_PID=$!
 trap 'kill -TERM -- -$RUN_PID 2>/dev/null || true; wait $RUN_PID 2>/dev/null || true; rw_cleanup' EXIT
 for ((i = 0; i < 600; i++)); do

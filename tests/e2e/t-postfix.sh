@@ -94,7 +94,10 @@ for i in $(seq 1 16); do
 		--to jd@acme.com >"$E2E_DIR/load.$i" 2>&1 &
 	load_pids+=($!)
 done
-sleep 0.3
+# Kill it once at least one session has reached it (its RCPT line), so the
+# kill really lands under load and not before the first message.
+wait_for 30 sh -c '[ "$(grep -c "decision=accept stage=rcpt .* rcpt=<jd@acme.com>" "$1")" -gt "$2" ]' \
+	sh "$E2E_RW_LOG" "$before_rcpts" || e2e_check "under load: a session reached relaywarden" false
 e2e_milter_stop KILL
 wait "${load_pids[@]}"
 accepted=$(grep -l '^<-  250 2\.0\.0 Ok: queued' "$E2E_DIR"/load.* | wc -l)

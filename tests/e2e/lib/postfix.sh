@@ -122,11 +122,9 @@ CONF
 		postfix -c "$PF_DIR/etc" start >&2
 		return 1
 	}
-	for ((i = 0; i < 50; i++)); do
-		PF_MASTER_PID=$(head -n 1 "$PF_DIR/spool/pid/master.pid" 2>/dev/null | tr -d ' ')
-		[ -n "$PF_MASTER_PID" ] && break
-		sleep 0.1
-	done
+	wait_for 30 test -s "$PF_DIR/spool/pid/master.pid" ||
+		{ echo "# postfix wrote no master.pid" >&2; return 1; }
+	PF_MASTER_PID=$(head -n 1 "$PF_DIR/spool/pid/master.pid" | tr -d ' ')
 	e2e_wait_port "$PF_PORT" || { echo "# postfix smtpd did not answer" >&2; return 1; }
 }
 
@@ -142,11 +140,8 @@ pf_stop() {
 	[ -n "$PF_DIR" ] || return 0
 	postfix -c "$PF_DIR/etc" stop >/dev/null 2>&1 || true
 	if [ -n "$PF_MASTER_PID" ]; then
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$PF_MASTER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$PF_MASTER_PID" 2>/dev/null || true
+		wait_for 30 sh -c '! kill -0 "$1" 2>/dev/null' sh "$PF_MASTER_PID" ||
+			kill -KILL "$PF_MASTER_PID" 2>/dev/null || true
 	fi
 	PF_MASTER_PID=''
 	return 0

@@ -333,14 +333,12 @@ pfd_milter_start_unix() {
 	E2E_RW_LOG=$E2E_DIR/relaywarden.log
 	"$E2E_BINARY" check -c "$E2E_DIR/policy.conf" >/dev/null ||
 		{ e2e_check "relaywarden check accepts the policy" false; return 1; }
+	local mark
+	mark=$(log_mark "$E2E_RW_LOG")
 	"$E2E_BINARY" -f -c "$E2E_DIR/policy.conf" -p "unix:$sock" >>"$E2E_RW_LOG" 2>&1 </dev/null &
 	E2E_RW_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		_pfd_connect "$sock" && break
-		kill -0 "$E2E_RW_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	_pfd_connect "$sock" || { e2e_check "relaywarden listens on $sock" false; return 1; }
+	milter_wait_ready "$E2E_RW_LOG" "$mark" "$E2E_RW_PID" "unix:$sock" 30 ||
+		{ e2e_check "relaywarden listens on $sock" false; return 1; }
 	# smtpd runs as postfix: relaywarden (here root, no milter.user) must leave
 	# its socket to the postfix group, or every session gets 451 4.7.1 and
 	# Postfix logs "connect to Milter service ...: Permission denied".
