@@ -26,6 +26,7 @@ struct config_key {
 	const char *const *names;      /* K_ENUM: values in enum order */
 	int min, max;                  /* K_INT */
 	enum reply_class klass;        /* K_REPLY */
+	const char *def;               /* the default, as the file would say it */
 };
 
 #define CONFIG_FIELD(ctx, k, type) ((type *)((char *)(ctx)->policy + (k)->offset))
@@ -55,10 +56,12 @@ bool config_key_type_check(const struct config_key *k, const config_setting_t *s
 void config_key_apply(const struct config_key *k, config_setting_t *s, struct config_ctx *ctx);
 /* Parses a built-in reply (aborts if it is wrong: a programming error). */
 void config_default_reply(struct reply *r, enum reply_class klass, const char *text);
-/* Sets every default; allocates the empty sets. */
+/* Sets every default from the rows; allocates the empty sets. */
 void config_keys_defaults(struct policy *p);
+/* Frees what every key's value owns (the table walked again). */
+void config_keys_free(struct policy *p);
 /* Frees connection.dnsbl's zones. */
-void dnsbl_zones_free(struct connection_policy *cp);
+void config_keys_dnsbl_free(struct connection_policy *cp);
 /* The closest known key to a misspelt path, or NULL. */
 const char *config_key_suggest(const char *path);
 

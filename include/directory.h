@@ -32,12 +32,12 @@ struct dir_user {
 	size_t naddresses;        /* entries in owned, for explain's count */
 };
 
-struct dir_user *dir_user_new(const char *login);
+struct dir_user *directory_user_new(const char *login);
 /* Adds an owned address ("a@b" or "@domain"), lower-cased; the first plain
  * address becomes primary. group selects group_owned. */
-void dir_user_add(struct dir_user *u, const char *address, bool group);
-struct dir_user *dir_user_ref(struct dir_user *u);
-void dir_user_unref(struct dir_user *u);
+void directory_user_add(struct dir_user *u, const char *address, bool group);
+struct dir_user *directory_user_ref(struct dir_user *u);
+void directory_user_unref(struct dir_user *u);
 
 /* What a local recipient address is in the directory (DESIGN §3). */
 enum recipient_kind {
@@ -49,7 +49,7 @@ enum recipient_kind {
 struct directory_ops {
 	const char *name;
 	/* why (<= whylen) says what failed on TEMPFAIL, for the log. On FOUND,
-	 * *out holds a reference the caller must drop with dir_user_unref. */
+	 * *out holds a reference the caller must drop with directory_user_unref. */
 	enum lookup_result (*lookup_user)(void *state, const char *login,
 	    struct dir_user **out, char *why, size_t whylen);
 	/* address is a comparison key ("local@domain", lower-case). On FOUND,
@@ -89,6 +89,6 @@ enum directory_counter { COUNT_SEARCH, COUNT_FAILURE, COUNT_CACHE_HIT, COUNT_CAC
 void directory_count(enum directory_counter which);
 void directory_counters_get(struct directory_counters *out);
 
-const char *lookup_result_name(enum lookup_result r);
+const char *directory_result_name(enum lookup_result r);
 
 #endif

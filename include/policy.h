@@ -162,9 +162,9 @@ struct policy {
 	struct reply malformed_reply;       /* 550 5.7.1 ... malformed originator header */
 };
 
-void policy_free(struct policy *p);
+void config_free(struct policy *p);
 /* The profile for daemon_name, or p itself when none matches (or NULL). */
-const struct policy *policy_for_daemon(const struct policy *p, const char *daemon_name);
+const struct policy *config_profile(const struct policy *p, const char *daemon_name);
 /* True if domain (lower-case, no trailing dot) is one of local_domains.
  * Inline: the policy's data, read by both decision modules (policy.c,
  * controls.c), neither of which may depend on the other. */

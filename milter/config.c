@@ -161,7 +161,7 @@ load_profiles(config_t *cfg, struct config_ctx *ctx)
 }
 
 const struct policy *
-policy_for_daemon(const struct policy *p, const char *daemon_name)
+config_profile(const struct policy *p, const char *daemon_name)
 {
 	unsigned idx;
 
@@ -259,7 +259,7 @@ config_load(const char *path, struct errlist *errs)
 	free(copy);
 	if (errs->count == before)
 		return p;
-	policy_free(p);
+	config_free(p);
 	return NULL;
 }
 
@@ -278,36 +278,14 @@ config_load_printing(const char *path)
 }
 
 void
-policy_free(struct policy *p)
+config_free(struct policy *p)
 {
 	if (p == NULL)
 		return;
 	free(p->path);
-	free(p->milter_socket);
-	free(p->milter_user);
-	free(p->directory_file);
-	ldap_config_free(&p->ldap);
-	domain_set_free(p->local_domains);
-	strmap_free(p->local_domain_names);
-	host_set_free(p->internal_networks);
-	host_set_free(p->relay.exclude_hosts);
-	domain_set_free(p->relay.allow_to_domains);
-	domain_set_free(p->relay.deny_to_domains);
-	host_set_free(p->relay.allow_from_hosts);
-	host_set_free(p->relay.deny_from_hosts);
-	strmap_free(p->verify_sender.exempt_users);
-	host_set_free(p->connection.allow_hosts);
-	host_set_free(p->connection.deny_hosts);
-	dnsbl_zones_free(&p->connection);
-	strlist_free(&p->connection.dnswl);
-	addr_set_free(p->sender.allow);
-	addr_set_free(p->sender.deny);
-	addr_set_free(p->recipients.allow);
-	addr_set_free(p->recipients.deny);
-	addr_set_free(p->protect_except);
-	strlist_free(&p->dns_servers);
+	config_keys_free(p);
 	for (size_t i = 0; i < p->nprofiles; i++)
-		policy_free(p->profiles[i]);
+		config_free(p->profiles[i]);
 	free(p->profiles);
 	strmap_free(p->profile_index);
 	free(p->daemon_name);

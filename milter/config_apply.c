@@ -225,16 +225,6 @@ apply_list(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 	}
 }
 
-void
-dnsbl_zones_free(struct connection_policy *cp)
-{
-	for (size_t i = 0; i < cp->ndnsbl; i++)
-		free(cp->dnsbl[i].zone);
-	free(cp->dnsbl);
-	cp->dnsbl = NULL;
-	cp->ndnsbl = 0;
-}
-
 /* One { zone = "..."; action = "..."; reply = "..."; } entry. */
 static void
 apply_dnsbl_zone(config_setting_t *g, struct dnsbl_zone *z, struct config_ctx *ctx)
@@ -282,7 +272,7 @@ apply_dnsbl(config_setting_t *s, struct config_ctx *ctx)
 	struct connection_policy *cp = &ctx->policy->connection;
 	int n = config_setting_length(s);
 
-	dnsbl_zones_free(cp);
+	config_keys_dnsbl_free(cp);
 	if (n > DNSBL_MAX_ZONES) {
 		config_error(ctx, s, "connection.dnsbl", "%d zones (at most %d)", n, DNSBL_MAX_ZONES);
 		return;

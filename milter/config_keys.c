@@ -24,109 +24,112 @@ static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
 
 #define F(field) offsetof(struct policy, field)
-#define SECTION(p) { p, K_SECTION, 0, NULL, 0, 0, 0 }
-#define KEY(p, t, field) { p, t, F(field), NULL, 0, 0, 0 }
-#define INT(p, field, lo, hi) { p, K_INT, F(field), NULL, lo, hi, 0 }
-#define ENUM(p, field, n) { p, K_ENUM, F(field), n, 0, 0, 0 }
-#define REPLY(p, field, k) { p, K_REPLY, F(field), NULL, 0, 0, k }
+/* The last argument is the default, written as a value of the policy file
+ * would be (NULL: false, 0, the first enum value, none, an empty list); a
+ * list's default entries are separated and ended by \0 ("a\0b\0"). */
+#define SECTION(p) { p, K_SECTION, 0, NULL, 0, 0, 0, NULL }
+#define KEY(p, t, field, def) { p, t, F(field), NULL, 0, 0, 0, def }
+#define INT(p, field, lo, hi, def) { p, K_INT, F(field), NULL, lo, hi, 0, def }
+#define ENUM(p, field, n, def) { p, K_ENUM, F(field), n, 0, 0, 0, def }
+#define REPLY(p, field, k, def) { p, K_REPLY, F(field), NULL, 0, 0, k, def }
 
 static const struct config_key keys[] = {
 	SECTION("milter"),
-	KEY("milter.socket", K_STRING, milter_socket),
-	KEY("milter.user", K_STRING, milter_user),
-	INT("milter.timeout", milter_timeout, 1, 3600),
-	KEY("log_level", K_LOGLEVEL, log_level),
-	KEY("report_only", K_BOOL, report_only),
-	INT("config_update_interval", config_update_interval, 0, 86400),
-	KEY("local_domains", K_LOCAL_DOMAINS, local_domains),
-	KEY("internal_networks", K_NETWORKS, internal_networks),
+	KEY("milter.socket", K_STRING, milter_socket, "unix:/var/spool/postfix/relaywarden/relaywarden.sock"),
+	KEY("milter.user", K_STRING, milter_user, NULL),
+	INT("milter.timeout", milter_timeout, 1, 3600, "30"),
+	KEY("log_level", K_LOGLEVEL, log_level, "info"),
+	KEY("report_only", K_BOOL, report_only, NULL),
+	INT("config_update_interval", config_update_interval, 0, 86400, "120"),
+	KEY("local_domains", K_LOCAL_DOMAINS, local_domains, NULL),
+	KEY("internal_networks", K_NETWORKS, internal_networks, NULL),
 	SECTION("relay"),
-	ENUM("relay.enforce", relay.enforce, enforce_names),
-	KEY("relay.exclude_hosts", K_HOSTS, relay.exclude_hosts),
-	ENUM("relay.authenticated", relay.authenticated, auth_names),
-	KEY("relay.allow_to_domains", K_DOMAINS, relay.allow_to_domains),
-	KEY("relay.deny_to_domains", K_DOMAINS, relay.deny_to_domains),
-	KEY("relay.allow_from_hosts", K_HOSTS, relay.allow_from_hosts),
-	KEY("relay.deny_from_hosts", K_HOSTS, relay.deny_from_hosts),
-	KEY("relay.deny_wins", K_BOOL, relay.deny_wins),
-	ENUM("relay.hidden_routes", relay.hidden_routes, hidden_names),
-	REPLY("relay.reply", relay.reply, REPLY_REJECT),
+	ENUM("relay.enforce", relay.enforce, enforce_names, "external"),
+	KEY("relay.exclude_hosts", K_HOSTS, relay.exclude_hosts, NULL),
+	ENUM("relay.authenticated", relay.authenticated, auth_names, "allow"),
+	KEY("relay.allow_to_domains", K_DOMAINS, relay.allow_to_domains, NULL),
+	KEY("relay.deny_to_domains", K_DOMAINS, relay.deny_to_domains, NULL),
+	KEY("relay.allow_from_hosts", K_HOSTS, relay.allow_from_hosts, NULL),
+	KEY("relay.deny_from_hosts", K_HOSTS, relay.deny_from_hosts, NULL),
+	KEY("relay.deny_wins", K_BOOL, relay.deny_wins, NULL),
+	ENUM("relay.hidden_routes", relay.hidden_routes, hidden_names, "reject"),
+	REPLY("relay.reply", relay.reply, REPLY_REJECT, "554 5.7.1 Relay rejected for policy reasons."),
 	SECTION("verify_sender"),
-	KEY("verify_sender.envelope", K_BOOL, verify_sender.envelope),
-	KEY("verify_sender.headers", K_BOOL, verify_sender.headers),
-	REPLY("verify_sender.malformed_reply", malformed_reply, REPLY_REJECT),
-	ENUM("verify_sender.null_sender", verify_sender.null_sender, null_names),
-	KEY("verify_sender.recipient_delimiter", K_CHAR, verify_sender.delimiter),
-	KEY("verify_sender.group_send_as", K_BOOL, verify_sender.group_send_as),
-	KEY("verify_sender.exempt_users", K_LOGINS, verify_sender.exempt_users),
-	REPLY("verify_sender.reply", verify_sender.reply, REPLY_REJECT),
-	KEY("protect_local_senders", K_BOOL, protect_local_senders),
-	KEY("protect_local_senders_except", K_ADDRS, protect_except),
-	REPLY("protect_local_senders_reply", protect_reply, REPLY_REJECT),
+	KEY("verify_sender.envelope", K_BOOL, verify_sender.envelope, "true"),
+	KEY("verify_sender.headers", K_BOOL, verify_sender.headers, "true"),
+	REPLY("verify_sender.malformed_reply", malformed_reply, REPLY_REJECT, "550 5.7.1 Message rejected: malformed originator header"),
+	ENUM("verify_sender.null_sender", verify_sender.null_sender, null_names, "reject"),
+	KEY("verify_sender.recipient_delimiter", K_CHAR, verify_sender.delimiter, "+"),
+	KEY("verify_sender.group_send_as", K_BOOL, verify_sender.group_send_as, NULL),
+	KEY("verify_sender.exempt_users", K_LOGINS, verify_sender.exempt_users, NULL),
+	REPLY("verify_sender.reply", verify_sender.reply, REPLY_REJECT, "550 5.7.1 Sender address rejected: not owned by authenticated user"),
+	KEY("protect_local_senders", K_BOOL, protect_local_senders, NULL),
+	KEY("protect_local_senders_except", K_ADDRS, protect_except, NULL),
+	REPLY("protect_local_senders_reply", protect_reply, REPLY_REJECT, "550 5.7.1 Sender address rejected: authentication required"),
 	SECTION("connection"),
-	KEY("connection.allow_hosts", K_HOSTS, connection.allow_hosts),
-	KEY("connection.deny_hosts", K_HOSTS, connection.deny_hosts),
-	REPLY("connection.reply", connection.reply, REPLY_REJECT),
-	KEY("connection.verify_hostname", K_BOOL, connection.verify_hostname),
-	REPLY("connection.verify_hostname_reply", connection.verify_hostname_reply, REPLY_REJECT),
-	INT("connection.max_sessions", connection.max_sessions, 0, 1000000),
-	REPLY("connection.max_sessions_reply", connection.max_sessions_reply, REPLY_TEMPFAIL),
-	INT("connection.error_limit", error_limit, 0, 1000),
-	REPLY("connection.error_limit_reply", error_limit_reply, REPLY_TEMPFAIL),
-	KEY("connection.dnsbl", K_DNSBL, connection),
-	KEY("connection.dnswl", K_ZONES, connection.dnswl),
+	KEY("connection.allow_hosts", K_HOSTS, connection.allow_hosts, NULL),
+	KEY("connection.deny_hosts", K_HOSTS, connection.deny_hosts, NULL),
+	REPLY("connection.reply", connection.reply, REPLY_REJECT, "554 5.7.1 Connection refused for policy reasons."),
+	KEY("connection.verify_hostname", K_BOOL, connection.verify_hostname, NULL),
+	REPLY("connection.verify_hostname_reply", connection.verify_hostname_reply, REPLY_REJECT, "550 5.7.25 Client host name could not be verified."),
+	INT("connection.max_sessions", connection.max_sessions, 0, 1000000, NULL),
+	REPLY("connection.max_sessions_reply", connection.max_sessions_reply, REPLY_TEMPFAIL, "421 4.7.0 Too many sessions, try again later."),
+	INT("connection.error_limit", error_limit, 0, 1000, NULL),
+	REPLY("connection.error_limit_reply", error_limit_reply, REPLY_TEMPFAIL, "421 4.7.0 SMTP service not available, closing transmission channel."),
+	KEY("connection.dnsbl", K_DNSBL, connection, NULL),
+	KEY("connection.dnswl", K_ZONES, connection.dnswl, NULL),
 	SECTION("sender"),
-	KEY("sender.allow", K_ADDRS, sender.allow),
-	KEY("sender.deny", K_ADDRS, sender.deny),
-	REPLY("sender.reply", sender.reply, REPLY_REJECT),
-	KEY("sender.verify_domain", K_BOOL, sender.verify_domain),
-	INT("sender.verify_domain_timeout", sender.verify_domain_timeout, 1, 3600),
-	REPLY("sender.verify_domain_reply", sender.verify_domain_reply, REPLY_REJECT),
-	KEY("sender.strict_syntax", K_BOOL, sender.strict_syntax),
-	REPLY("sender.strict_syntax_reply", sender.strict_syntax_reply, REPLY_REJECT),
-	INT("sender.max_message_size", sender.max_message_size, 0, 2147483647),
-	REPLY("sender.max_message_size_reply", sender.max_message_size_reply, REPLY_REJECT),
+	KEY("sender.allow", K_ADDRS, sender.allow, NULL),
+	KEY("sender.deny", K_ADDRS, sender.deny, NULL),
+	REPLY("sender.reply", sender.reply, REPLY_REJECT, "554 5.7.1 Mail from <%s> rejected for policy reasons."),
+	KEY("sender.verify_domain", K_BOOL, sender.verify_domain, NULL),
+	INT("sender.verify_domain_timeout", sender.verify_domain_timeout, 1, 3600, "30"),
+	REPLY("sender.verify_domain_reply", sender.verify_domain_reply, REPLY_REJECT, "550 5.1.8 Sender domain does not exist."),
+	KEY("sender.strict_syntax", K_BOOL, sender.strict_syntax, NULL),
+	REPLY("sender.strict_syntax_reply", sender.strict_syntax_reply, REPLY_REJECT, "501 5.1.7 Address must be enclosed in angle brackets."),
+	INT("sender.max_message_size", sender.max_message_size, 0, 2147483647, NULL),
+	REPLY("sender.max_message_size_reply", sender.max_message_size_reply, REPLY_REJECT, "552 5.3.4 Message size exceeds fixed maximum message size"),
 	SECTION("recipients"),
-	KEY("recipients.allow", K_ADDRS, recipients.allow),
-	KEY("recipients.deny", K_ADDRS, recipients.deny),
-	REPLY("recipients.reply", recipients.reply, REPLY_REJECT),
-	KEY("recipients.verify_local", K_BOOL, recipients.verify_local),
-	ENUM("recipients.deny_groups", recipients.deny_groups, groups_names),
-	KEY("recipients.deny_ambiguous", K_BOOL, recipients.deny_ambiguous),
-	REPLY("recipients.verify_local_reply", recipients.verify_local_reply, REPLY_REJECT),
-	REPLY("recipients.deny_groups_reply", recipients.deny_groups_reply, REPLY_REJECT),
-	REPLY("recipients.deny_ambiguous_reply", recipients.deny_ambiguous_reply, REPLY_REJECT),
-	INT("recipients.max", recipients.max, 0, 1000000),
-	REPLY("recipients.max_reply", recipients.max_reply, REPLY_EITHER),
+	KEY("recipients.allow", K_ADDRS, recipients.allow, NULL),
+	KEY("recipients.deny", K_ADDRS, recipients.deny, NULL),
+	REPLY("recipients.reply", recipients.reply, REPLY_REJECT, "550 5.7.1 Recipient rejected for policy reasons."),
+	KEY("recipients.verify_local", K_BOOL, recipients.verify_local, NULL),
+	ENUM("recipients.deny_groups", recipients.deny_groups, groups_names, "none"),
+	KEY("recipients.deny_ambiguous", K_BOOL, recipients.deny_ambiguous, NULL),
+	REPLY("recipients.verify_local_reply", recipients.verify_local_reply, REPLY_REJECT, "550 5.1.1 No such user here"),
+	REPLY("recipients.deny_groups_reply", recipients.deny_groups_reply, REPLY_REJECT, "550 5.7.1 Mail to groups is not accepted."),
+	REPLY("recipients.deny_ambiguous_reply", recipients.deny_ambiguous_reply, REPLY_REJECT, "550 5.1.4 Recipient address is ambiguous."),
+	INT("recipients.max", recipients.max, 0, 1000000, NULL),
+	REPLY("recipients.max_reply", recipients.max_reply, REPLY_EITHER, "452 4.5.3 Too many recipients"),
 	SECTION("dns"),
-	KEY("dns.servers", K_SERVERS, dns_servers),
-	INT("dns.timeout", dns_timeout, 1, 60),
-	REPLY("dns.reply", dns_reply, REPLY_TEMPFAIL),
+	KEY("dns.servers", K_SERVERS, dns_servers, NULL),
+	INT("dns.timeout", dns_timeout, 1, 60, "5"),
+	REPLY("dns.reply", dns_reply, REPLY_TEMPFAIL, "451 4.4.3 DNS lookup failed, try again later"),
 	SECTION("directory"),
-	ENUM("directory.backend", backend, backend_names),
-	KEY("directory.file", K_PATH, directory_file),
-	ENUM("directory.on_failure", on_failure, failure_names),
-	REPLY("directory.reply", directory_reply, REPLY_TEMPFAIL),
+	ENUM("directory.backend", backend, backend_names, "file"),
+	KEY("directory.file", K_PATH, directory_file, NULL),
+	ENUM("directory.on_failure", on_failure, failure_names, "tempfail"),
+	REPLY("directory.reply", directory_reply, REPLY_TEMPFAIL, "451 4.7.1 Directory unavailable, try again later"),
 	SECTION("directory.cache"),
-	INT("directory.cache.ttl", cache.ttl, 0, 86400),
-	INT("directory.cache.negative_ttl", cache.negative_ttl, 0, 86400),
-	INT("directory.cache.max_entries", cache.max_entries, 0, 10000000),
+	INT("directory.cache.ttl", cache.ttl, 0, 86400, "300"),
+	INT("directory.cache.negative_ttl", cache.negative_ttl, 0, 86400, "60"),
+	INT("directory.cache.max_entries", cache.max_entries, 0, 10000000, "100000"),
 	SECTION("directory.ldap"),
-	KEY("directory.ldap.uris", K_STRLIST, ldap.uris),
-	KEY("directory.ldap.bind_dn", K_STRING, ldap.bind_dn),
-	KEY("directory.ldap.bind_password_file", K_PATH, ldap.bind_password_file),
-	KEY("directory.ldap.base", K_STRING, ldap.base),
-	KEY("directory.ldap.user_filter", K_STRING, ldap.user_filter),
-	KEY("directory.ldap.recipient_filter", K_STRING, ldap.recipient_filter),
-	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter),
-	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes),
-	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes),
-	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes),
-	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls),
-	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file),
-	INT("directory.ldap.timeout", ldap.timeout, 1, 60),
-	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64),
-	KEY("profiles", K_PROFILES, profiles),
+	KEY("directory.ldap.uris", K_STRLIST, ldap.uris, "ldap://127.0.0.1:389/\0"),
+	KEY("directory.ldap.bind_dn", K_STRING, ldap.bind_dn, ""),
+	KEY("directory.ldap.bind_password_file", K_PATH, ldap.bind_password_file, NULL),
+	KEY("directory.ldap.base", K_STRING, ldap.base, ""),
+	KEY("directory.ldap.user_filter", K_STRING, ldap.user_filter, "(&(objectClass=inetOrgPerson)(|(uid=%u)(mail=%u)(cn=%u)))"),
+	KEY("directory.ldap.recipient_filter", K_STRING, ldap.recipient_filter, "(|(mail=%s)(mailAlternateAddress=%s))"),
+	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter, "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"),
+	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes, "mail\0mailAlternateAddress\0"),
+	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes, NULL),
+	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes, "member\0uniqueMember\0"),
+	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls, NULL),
+	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file, NULL),
+	INT("directory.ldap.timeout", ldap.timeout, 1, 60, "3"),
+	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64, "4"),
+	KEY("profiles", K_PROFILES, profiles, NULL),
 };
 
 void
@@ -275,88 +278,86 @@ config_default_reply(struct reply *r, enum reply_class klass, const char *text)
 		abort();        /* a built-in reply is wrong: a programming error */
 }
 
+#define FIELD(p, k, type) ((type *)((char *)(p) + (k)->offset))
+
+void
+config_keys_dnsbl_free(struct connection_policy *cp)
+{
+	for (size_t i = 0; i < cp->ndnsbl; i++)
+		free(cp->dnsbl[i].zone);
+	free(cp->dnsbl);
+	cp->dnsbl = NULL;
+	cp->ndnsbl = 0;
+}
+
+/* A key's default, from its row. */
+static void
+key_default(struct policy *p, const struct config_key *k)
+{
+	const char *def = k->def;
+
+	switch (k->type) {
+	case K_SECTION: case K_DNSBL: case K_PROFILES:
+		return;
+	case K_BOOL: *FIELD(p, k, bool) = def != NULL && strcmp(def, "true") == 0; return;
+	case K_INT: *FIELD(p, k, int) = def != NULL ? atoi(def) : 0; return;
+	case K_STRING: case K_PATH: *FIELD(p, k, char *) = def != NULL ? xstrdup(def) : NULL; return;
+	case K_ENUM:
+		*FIELD(p, k, int) = 0;
+		for (int i = 0; def != NULL && k->names[i] != NULL; i++)
+			if (strcmp(def, k->names[i]) == 0)
+				*FIELD(p, k, int) = i;
+		return;
+	case K_LOGLEVEL:
+		if (def == NULL || !log_level_parse(def, FIELD(p, k, enum log_level)))
+			abort();        /* a programming error in the table */
+		return;
+	case K_CHAR: *FIELD(p, k, char) = def != NULL ? def[0] : '\0'; return;
+	case K_REPLY: config_default_reply(FIELD(p, k, struct reply), k->klass, def); return;
+	case K_LOCAL_DOMAINS: p->local_domain_names = strmap_new(); /* FALLTHROUGH */
+	case K_DOMAINS: *FIELD(p, k, struct domain_set *) = domain_set_new(); return;
+	case K_HOSTS: case K_NETWORKS: *FIELD(p, k, struct host_set *) = host_set_new(); return;
+	case K_ADDRS: *FIELD(p, k, struct addr_set *) = addr_set_new(); return;
+	case K_LOGINS: *FIELD(p, k, struct strmap *) = strmap_new(); return;
+	case K_STRLIST: case K_ZONES: case K_SERVERS:
+		for (const char *v = def; v != NULL && *v != '\0'; v += strlen(v) + 1)
+			strlist_add(FIELD(p, k, struct strlist), v);
+		return;
+	}
+}
+
+/* What a key's value owns, freed. */
+static void
+key_free(struct policy *p, const struct config_key *k)
+{
+	switch (k->type) {
+	case K_SECTION: case K_BOOL: case K_INT: case K_ENUM: case K_LOGLEVEL: case K_CHAR:
+	case K_REPLY: case K_PROFILES:
+		return;
+	case K_STRING: case K_PATH: free(*FIELD(p, k, char *)); return;
+	case K_LOCAL_DOMAINS: strmap_free(p->local_domain_names); /* FALLTHROUGH */
+	case K_DOMAINS: domain_set_free(*FIELD(p, k, struct domain_set *)); return;
+	case K_HOSTS: case K_NETWORKS: host_set_free(*FIELD(p, k, struct host_set *)); return;
+	case K_ADDRS: addr_set_free(*FIELD(p, k, struct addr_set *)); return;
+	case K_LOGINS: strmap_free(*FIELD(p, k, struct strmap *)); return;
+	case K_STRLIST: case K_ZONES: case K_SERVERS: strlist_free(FIELD(p, k, struct strlist)); return;
+	case K_DNSBL: config_keys_dnsbl_free(FIELD(p, k, struct connection_policy)); return;
+	}
+}
+
 void
 config_keys_defaults(struct policy *p)
 {
-	p->milter_socket = xstrdup("unix:/var/spool/postfix/relaywarden/relaywarden.sock");
-	p->milter_timeout = 30;
-	p->log_level = LOG_LEVEL_INFO;
-	p->config_update_interval = 120;
-	p->local_domains = domain_set_new();
-	p->local_domain_names = strmap_new();
-	p->internal_networks = host_set_new();
-	p->relay.enforce = ENFORCE_EXTERNAL;
-	p->relay.exclude_hosts = host_set_new();
-	p->relay.authenticated = RELAY_AUTH_ALLOW;
-	p->relay.allow_to_domains = domain_set_new();
-	p->relay.deny_to_domains = domain_set_new();
-	p->relay.allow_from_hosts = host_set_new();
-	p->relay.deny_from_hosts = host_set_new();
-	p->relay.hidden_routes = HIDDEN_REJECT;
-	config_default_reply(&p->relay.reply, REPLY_REJECT, "554 5.7.1 Relay rejected for policy reasons.");
-	p->verify_sender.envelope = true;
-	p->verify_sender.headers = true;
-	p->verify_sender.null_sender = NULL_SENDER_REJECT;
-	p->verify_sender.delimiter = '+';
-	p->verify_sender.exempt_users = strmap_new();
-	config_default_reply(&p->verify_sender.reply, REPLY_REJECT,
-	    "550 5.7.1 Sender address rejected: not owned by authenticated user");
-	config_default_reply(&p->recipients.verify_local_reply, REPLY_REJECT, "550 5.1.1 No such user here");
-	config_default_reply(&p->recipients.deny_groups_reply, REPLY_REJECT,
-	    "550 5.7.1 Mail to groups is not accepted.");
-	config_default_reply(&p->recipients.deny_ambiguous_reply, REPLY_REJECT,
-	    "550 5.1.4 Recipient address is ambiguous.");
-	config_default_reply(&p->malformed_reply, REPLY_REJECT,
-	    "550 5.7.1 Message rejected: malformed originator header");
-	config_default_reply(&p->error_limit_reply, REPLY_TEMPFAIL,
-	    "421 4.7.0 SMTP service not available, closing transmission channel.");
-	p->protect_except = addr_set_new();
-	config_default_reply(&p->protect_reply, REPLY_REJECT,
-	    "550 5.7.1 Sender address rejected: authentication required");
-	p->connection.allow_hosts = host_set_new();
-	p->connection.deny_hosts = host_set_new();
-	config_default_reply(&p->connection.reply, REPLY_REJECT,
-	    "554 5.7.1 Connection refused for policy reasons.");
-	config_default_reply(&p->connection.verify_hostname_reply, REPLY_REJECT,
-	    "550 5.7.25 Client host name could not be verified.");
-	config_default_reply(&p->connection.max_sessions_reply, REPLY_TEMPFAIL,
-	    "421 4.7.0 Too many sessions, try again later.");
-	p->sender.allow = addr_set_new();
-	p->sender.deny = addr_set_new();
-	config_default_reply(&p->sender.reply, REPLY_REJECT,
-	    "554 5.7.1 Mail from <%s> rejected for policy reasons.");
-	p->sender.verify_domain_timeout = 30;
-	config_default_reply(&p->sender.verify_domain_reply, REPLY_REJECT,
-	    "550 5.1.8 Sender domain does not exist.");
-	config_default_reply(&p->sender.strict_syntax_reply, REPLY_REJECT,
-	    "501 5.1.7 Address must be enclosed in angle brackets.");
-	config_default_reply(&p->sender.max_message_size_reply, REPLY_REJECT,
-	    "552 5.3.4 Message size exceeds fixed maximum message size");
-	p->recipients.allow = addr_set_new();
-	p->recipients.deny = addr_set_new();
-	config_default_reply(&p->recipients.reply, REPLY_REJECT,
-	    "550 5.7.1 Recipient rejected for policy reasons.");
-	config_default_reply(&p->recipients.max_reply, REPLY_EITHER, "452 4.5.3 Too many recipients");
-	p->dns_timeout = 5;
-	config_default_reply(&p->dns_reply, REPLY_TEMPFAIL,
-	    "451 4.4.3 DNS lookup failed, try again later");
-	p->on_failure = ON_FAILURE_TEMPFAIL;
-	p->cache = (struct cache_config){ 300, 60, 100000 };
-	strlist_add(&p->ldap.uris, "ldap://127.0.0.1:389/");
-	p->ldap.bind_dn = xstrdup("");
-	p->ldap.base = xstrdup("");
-	p->ldap.user_filter = xstrdup("(&(objectClass=inetOrgPerson)(|(uid=%u)(mail=%u)(cn=%u)))");
-	p->ldap.recipient_filter = xstrdup("(|(mail=%s)(mailAlternateAddress=%s))");
-	p->ldap.group_filter =
-	    xstrdup("(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))");
-	strlist_add(&p->ldap.address_attributes, "mail");
-	strlist_add(&p->ldap.address_attributes, "mailAlternateAddress");
-	strlist_add(&p->ldap.member_attributes, "member");
-	strlist_add(&p->ldap.member_attributes, "uniqueMember");
-	p->ldap.timeout = 3;
-	p->ldap.pool_size = 4;
-	config_default_reply(&p->directory_reply, REPLY_TEMPFAIL,
-	    "451 4.7.1 Directory unavailable, try again later");
+	for (size_t i = 0; i < RW_NELEM(keys); i++)
+		key_default(p, &keys[i]);
+	/* Not a key: the reply of an internal error in a callback. */
 	config_default_reply(&p->internal_reply, REPLY_TEMPFAIL,
 	    "451 4.3.0 Internal error in relaywarden, try again later");
+}
+
+void
+config_keys_free(struct policy *p)
+{
+	for (size_t i = 0; i < RW_NELEM(keys); i++)
+		key_free(p, &keys[i]);
 }

@@ -17,7 +17,7 @@
 #include "xalloc.h"
 
 struct dir_user *
-dir_user_new(const char *login)
+directory_user_new(const char *login)
 {
 	struct dir_user *u = xcalloc(1, sizeof(*u));
 
@@ -30,7 +30,7 @@ dir_user_new(const char *login)
 }
 
 void
-dir_user_add(struct dir_user *u, const char *address, bool group)
+directory_user_add(struct dir_user *u, const char *address, bool group)
 {
 	size_t len = strlen(address);
 
@@ -50,14 +50,14 @@ dir_user_add(struct dir_user *u, const char *address, bool group)
 }
 
 struct dir_user *
-dir_user_ref(struct dir_user *u)
+directory_user_ref(struct dir_user *u)
 {
 	atomic_fetch_add(&u->refs, 1);
 	return u;
 }
 
 void
-dir_user_unref(struct dir_user *u)
+directory_user_unref(struct dir_user *u)
 {
 	if (u == NULL || atomic_fetch_sub(&u->refs, 1) != 1)
 		return;
@@ -102,7 +102,7 @@ directory_free(struct directory *d)
 }
 
 const char *
-lookup_result_name(enum lookup_result r)
+directory_result_name(enum lookup_result r)
 {
 	switch (r) {
 	case LOOKUP_FOUND:

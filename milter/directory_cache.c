@@ -103,7 +103,7 @@ entry_free(struct entry *e)
 {
 	if (e == NULL)
 		return;
-	dir_user_unref(e->user);
+	directory_user_unref(e->user);
 	free(e->key);
 	free(e);
 }
@@ -134,7 +134,7 @@ cache_get(struct cache *c, const char *key, uint32_t h, enum lookup_result *r,
 		lru_unlink(sh, e);
 		lru_push(sh, e);
 		*r = e->result;
-		*out = e->user ? dir_user_ref(e->user) : NULL;
+		*out = e->user ? directory_user_ref(e->user) : NULL;
 		*kind = e->kind;
 		hit = true;
 	}
@@ -157,7 +157,7 @@ cache_put(struct cache *c, const char *key, uint32_t h, enum lookup_result r,
 	e->key = xstrdup(key);
 	e->hash = h;
 	e->result = r;
-	e->user = user ? dir_user_ref(user) : NULL;
+	e->user = user ? directory_user_ref(user) : NULL;
 	e->kind = kind;
 	e->expires = now_seconds() + ttl;
 	pthread_mutex_lock(&sh->lock);

@@ -153,7 +153,7 @@ add_address(struct loader *l, config_setting_t *s, const char *v, void *arg)
 		    "local@domain or @domain)", v);
 		return;
 	}
-	dir_user_add(l->fd->users[uc->user], key, false);
+	directory_user_add(l->fd->users[uc->user], key, false);
 	if (key[0] == '@')
 		return;
 	index_key(l, s, key, uc->user, "users.addresses");
@@ -171,7 +171,7 @@ add_send_as(struct loader *l, config_setting_t *s, const char *v, void *arg)
 	unsigned other;
 
 	if (strchr(v, '@') != NULL && directory_owned_key(v, key, sizeof(key))) {
-		dir_user_add(u, key, false);
+		directory_user_add(u, key, false);
 		return;
 	}
 	if (!strmap_get(l->fd->index, v, strlen(v), &other)) {
@@ -179,7 +179,7 @@ add_send_as(struct loader *l, config_setting_t *s, const char *v, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < uc->scratch[other - 1].n; i++)
-		dir_user_add(u, uc->scratch[other - 1].addrs[i], false);
+		directory_user_add(u, uc->scratch[other - 1].addrs[i], false);
 }
 
 struct group_ctx {
@@ -216,7 +216,7 @@ add_member(struct loader *l, config_setting_t *s, const char *v, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < g->n; i++)
-		dir_user_add(l->fd->users[user - 1], g->addrs[i], true);
+		directory_user_add(l->fd->users[user - 1], g->addrs[i], true);
 }
 
 static void
@@ -259,7 +259,7 @@ load_users(struct loader *l, config_setting_t *users, struct user_scratch *scrat
 		    (login = entry_name(l, e, "users", "login")) == NULL)
 			continue;
 		scratch[uc.user].entry = e;
-		l->fd->users[l->fd->nusers++] = dir_user_new(login);
+		l->fd->users[l->fd->nusers++] = directory_user_new(login);
 		index_key(l, e, login, uc.user, "users.login");
 		each_string(l, e, "users", "names", add_name, &uc);
 		each_string(l, e, "users", "addresses", add_address, &uc);
@@ -281,7 +281,7 @@ file_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	(void)whylen;
 	if (!strmap_get(fd->index, login, strlen(login), &user))
 		return LOOKUP_NOTFOUND;
-	*out = dir_user_ref(fd->users[user - 1]);
+	*out = directory_user_ref(fd->users[user - 1]);
 	return LOOKUP_FOUND;
 }
 
@@ -310,7 +310,7 @@ file_free(void *state)
 	struct file_dir *fd = state;
 
 	for (size_t i = 0; i < fd->nusers; i++)
-		dir_user_unref(fd->users[i]);
+		directory_user_unref(fd->users[i]);
 	free(fd->users);
 	strmap_free(fd->index);
 	strmap_free(fd->groups);

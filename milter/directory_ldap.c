@@ -208,7 +208,7 @@ add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
 		memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
 		text[vals[i]->bv_len] = '\0';
 		if (directory_owned_key(text, key, sizeof(key)) && strchr(text, '=') == NULL)
-			dir_user_add(c->user, key, c->group);
+			directory_user_add(c->user, key, c->group);
 		else if (non_addresses != NULL)
 			strlist_add(non_addresses, text);
 	}
@@ -314,7 +314,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
     size_t whylen)
 {
 	struct ldap_dir *d = state;
-	struct user_ctx c = { d, dir_user_new(login), false, NULL, { 0 } };
+	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 } };
 	char *filter = filter_expand(d->cfg.user_filter, 'u', login);
 	char **attrs = user_attributes(d);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
@@ -341,7 +341,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	if (r == LOOKUP_FOUND)
 		*out = c.user;
 	else
-		dir_user_unref(c.user);
+		directory_user_unref(c.user);
 	return r;
 }
 

@@ -63,7 +63,7 @@ check_main(int argc, char **argv)
 	if (p == NULL)
 		return EX_CONFIG;
 	printf("%s: OK\n", path);
-	policy_free(p);
+	config_free(p);
 	return 0;
 }
 
@@ -249,7 +249,7 @@ explain_main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	int rc = run_transaction(p, &a);
-	policy_free(p);
+	config_free(p);
 	free(a.rcpts);
 	free(a.headers);
 	return rc;

@@ -45,7 +45,7 @@ validates(const char *path, char **user)
 		return false;
 	if (user != NULL)
 		*user = p->milter_user != NULL ? strdup(p->milter_user) : NULL;
-	policy_free(p);
+	config_free(p);
 	return true;
 }
 

@@ -34,7 +34,7 @@ session_free(struct session *s)
 void
 session_message_reset(struct session *s)
 {
-	dir_user_unref(s->msg.user);
+	directory_user_unref(s->msg.user);
 	free(s->msg.from_header);
 	free(s->msg.sender_header);
 	memset(&s->msg, 0, sizeof(s->msg));
@@ -95,7 +95,7 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 	struct client_facts *c = &s->client;
 
 	memset(c, 0, sizeof(*c));
-	s->policy = policy_for_daemon(s->snapshot, daemon_name);
+	s->policy = config_profile(s->snapshot, daemon_name);
 	set_client_name(c, hostname);
 	c->has_ip = ip != NULL && ip_parse(ip, &c->ip);
 	if (c->has_ip)
@@ -134,7 +134,7 @@ lookup_owner(struct session *s, const struct trace *t)
 	m->lookup = directory_lookup_login(p->directory, s->auth, realm_is_local, p, &m->user,
 	    m->lookup_why, sizeof(m->lookup_why));
 	m->looked_up = true;
-	decision_trace(t, "directory: login %s: %s", s->auth, lookup_result_name(m->lookup));
+	decision_trace(t, "directory: login %s: %s", s->auth, directory_result_name(m->lookup));
 }
 
 static struct sender_facts
@@ -277,7 +277,7 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 		rf.asked = true;
 		rf.lookup = directory_lookup_recipient(p->directory, key, &rf.kind, why, sizeof(why));
 		rf.why = why;
-		decision_trace(t, "directory: recipient %s: %s", key, lookup_result_name(rf.lookup));
+		decision_trace(t, "directory: recipient %s: %s", key, directory_result_name(rf.lookup));
 		policy_decide_recipient(p, &s->relay, &rf, d, t);
 	}
 	policy_finish(p, &s->errors, d, t);

@@ -33,7 +33,7 @@ snapshot_install(struct policy *p)
 		dead = drop(current);
 	current = p;
 	pthread_mutex_unlock(&snapshot_lock);
-	policy_free(dead);
+	config_free(dead);
 }
 
 const struct policy *
@@ -59,7 +59,7 @@ snapshot_release(const struct policy *cp)
 	pthread_mutex_lock(&snapshot_lock);
 	dead = drop(p);
 	pthread_mutex_unlock(&snapshot_lock);
-	policy_free(dead);
+	config_free(dead);
 }
 
 void
@@ -72,5 +72,5 @@ snapshot_shutdown(void)
 		dead = drop(current);
 	current = NULL;
 	pthread_mutex_unlock(&snapshot_lock);
-	policy_free(dead);
+	config_free(dead);
 }

@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy *p = config_load(policy_path, &errs);
 	if ((p == NULL) != (errs.count > 0))
 		abort();
-	policy_free(p);
+	config_free(p);
 	errlist_clear(&errs);
 	return 0;
 }

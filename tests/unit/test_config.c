@@ -66,8 +66,8 @@ static int
 test_teardown(void **state)
 {
 	(void)state;
-	policy_free(cur_policy);
-	policy_free(cur_policy2);
+	config_free(cur_policy);
+	config_free(cur_policy2);
 	cur_policy = cur_policy2 = NULL;
 	errlist_clear(&cur_errs);
 	return 0;
@@ -371,12 +371,12 @@ check_controls(const struct policy *p)
 static void
 check_profiles(const struct policy *p)
 {
-	const struct policy *sub = policy_for_daemon(p, "submission");
-	const struct policy *smtp = policy_for_daemon(p, "smtp");
+	const struct policy *sub = config_profile(p, "submission");
+	const struct policy *smtp = config_profile(p, "smtp");
 
 	assert_int_equal(p->nprofiles, 2);
-	assert_ptr_equal(policy_for_daemon(p, "other"), p);
-	assert_ptr_equal(policy_for_daemon(p, NULL), p);
+	assert_ptr_equal(config_profile(p, "other"), p);
+	assert_ptr_equal(config_profile(p, NULL), p);
 	assert_int_equal(p->relay.enforce, ENFORCE_EXTERNAL);
 	assert_false(p->protect_local_senders);
 	assert_true(addr_set_match(p->sender.deny, "x", "spam.example"));
@@ -405,11 +405,11 @@ expect_lookup(const struct policy *p, const char *login, enum lookup_result want
 	enum lookup_result r = p->directory->ops->lookup_user(p->directory->state, login, &u, why,
 	    sizeof(why));
 	if (r != want)
-		fail_msg("lookup \"%s\": %s, expected %s", login, lookup_result_name(r),
-		    lookup_result_name(want));
+		fail_msg("lookup \"%s\": %s, expected %s", login, directory_result_name(r),
+		    directory_result_name(want));
 	if (want == LOOKUP_FOUND) {
 		assert_string_equal(u->login, want_login);
-		dir_user_unref(u);
+		directory_user_unref(u);
 	}
 }
 
@@ -422,7 +422,7 @@ owned(const struct policy *p, const char *login, const char *addr, bool group)
 	assert_int_equal(p->directory->ops->lookup_user(p->directory->state, login, &u, why,
 	    sizeof(why)), LOOKUP_FOUND);
 	bool yes = strmap_get(group ? u->group_owned : u->owned, addr, strlen(addr), NULL);
-	dir_user_unref(u);
+	directory_user_unref(u);
 	return yes;
 }
 
@@ -455,7 +455,7 @@ check_directory(const struct policy *p)
 	assert_int_equal(p->directory->ops->lookup_user(p->directory->state, "jdoe", &u, why,
 	    sizeof(why)), LOOKUP_FOUND);
 	assert_string_equal(u->primary, "john.doe@acme.com");
-	dir_user_unref(u);
+	directory_user_unref(u);
 }
 
 /* ---- the table ---- */

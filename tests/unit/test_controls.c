@@ -229,7 +229,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	policy_free(policy);
+	config_free(policy);
 	unlink(policy_path);
 	unlink(dir_path);
 	return rmdir(tmpdir);
@@ -305,7 +305,7 @@ static void
 test_row(void **state)
 {
 	const struct crow *r = *state;
-	const struct policy *p = policy_for_daemon(policy, r->profile);
+	const struct policy *p = config_profile(policy, r->profile);
 	struct decision d;
 	char tags[256] = "", reply[REPLY_TEXT_MAX * 3];
 

@@ -576,7 +576,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	policy_free(policy);
+	config_free(policy);
 	unlink(policy_path);
 	unlink(dir_path);
 	return rmdir(tmpdir);

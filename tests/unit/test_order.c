@@ -157,7 +157,7 @@ run_row(void **state)
 		    stand_in.logins, stand_in.recipients, r->logins, r->recipients);
 	session_free(s);
 	unit_directory_swap(p, real);
-	policy_free(p);
+	config_free(p);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);

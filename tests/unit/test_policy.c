@@ -745,7 +745,7 @@ test_teardown(void **state)
 	(void)state;
 	if (cur_session != NULL)
 		session_free(cur_session);
-	policy_free(cur_policy);
+	config_free(cur_policy);
 	cur_session = NULL;
 	cur_policy = NULL;
 	return 0;

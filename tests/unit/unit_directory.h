@@ -4,7 +4,7 @@
  * a table row can say "the directory was (not) consulted" and reach the
  * unavailable and on_failure paths without a server. Put it in place of a
  * loaded policy's directory with unit_directory_swap, and back before
- * policy_free. Include after cmocka.h.
+ * config_free. Include after cmocka.h.
  */
 #ifndef RW_UNIT_DIRECTORY_H
 #define RW_UNIT_DIRECTORY_H
@@ -29,8 +29,8 @@ unit_directory_user(void *state, const char *login, struct dir_user **out, char 
 
 	u->logins++;
 	if (u->answer == LOOKUP_FOUND) {
-		*out = dir_user_new(login);
-		dir_user_add(*out, u->owns, false);
+		*out = directory_user_new(login);
+		directory_user_add(*out, u->owns, false);
 	} else if (u->answer == LOOKUP_TEMPFAIL) {
 		snprintf(why, whylen, "stand-in unavailable");
 	}
@@ -62,7 +62,7 @@ static const struct directory_ops unit_directory_ops = {
 };
 
 /* Swaps p's directory for the stand-in (and back: call it again with the
- * returned original before policy_free). */
+ * returned original before config_free). */
 static struct directory *
 unit_directory_swap(struct policy *p, struct directory *with)
 {
