@@ -71,9 +71,14 @@ milter_policy(const char *pid, char *buf, size_t len)
 	const char *base = argc > 0 && strrchr(arg[0], '/') ? strrchr(arg[0], '/') + 1 : cmd;
 	if (argc < 2 || strcmp(base, "relaywarden") != 0 || arg[1][0] != '-')
 		return false;
-	for (size_t i = 1; i + 1 < argc; i++)
-		if (strcmp(arg[i], "-c") == 0)
-			policy = arg[i + 1];
+	/* getopt's forms: "-c FILE", "-cFILE", "-fc FILE". */
+	for (size_t i = 1; i < argc; i++) {
+		const char *c = arg[i][0] == '-' && arg[i][1] != '-' ? strchr(arg[i] + 1, 'c') : NULL;
+		if (c != NULL)
+			policy = c[1] != '\0' ? c + 1 : i + 1 < argc ? arg[++i] : NULL;
+		else if (strcmp(arg[i], "-p") == 0)
+			i++;            /* its value is not an option */
+	}
 	if (policy == NULL)
 		return false;
 	if (policy[0] == '/')

@@ -79,6 +79,18 @@ rw_check "a new instance starts on the stale socket" test "$(listening)" -gt "$s
 rw_check "and serves" test "$(last_reply)" = "$RELAY"
 rw_stop
 
+# ---- reload without --pid finds a milter started as "-fc FILE" from its
+# own directory (the policy resolved from the milter's working directory)
+started=$(listening)
+(cd "$RW_TMP" && exec "$BINARY" -fc "$(basename "$RW_CONF")" -p "unix:$RW_SOCK" 2>>"$RW_LOG") &
+RW_PID=$!
+wait_for 30 sh -c '[ "$(grep -c "listening on unix:$1" "$2")" -gt "$3" ]' sh "$RW_SOCK" "$RW_LOG" "$started" ||
+	rw_check "the -fc milter starts" false
+rw_run "$BINARY" reload -c "$RW_CONF"
+rw_check "reload -c ABSOLUTE finds the milter started with -fc RELATIVE" \
+	grep -qx "$RW_CONF: reloaded by pid $RW_PID" "$RW_TMP/out"
+rw_stop
+
 # ---- something that is not a socket is never removed
 : >"$RW_TMP/not-a-socket"
 rw_run "$BINARY" -f -c "$RW_CONF" -p "unix:$RW_TMP/not-a-socket"
