@@ -30,12 +30,16 @@ struct dir_user {
 	struct strmap *owned;     /* address keys "local@domain" and "@domain" entries */
 	struct strmap *group_owned; /* addresses of groups the user belongs to */
 	size_t naddresses;        /* entries in owned, for explain's count */
+	char *groups_error;       /* NULL, or why group_owned could not be read: only
+	                           * a sender that needs a group is then unavailable */
 };
 
 struct dir_user *directory_user_new(const char *login);
 /* Adds an owned address ("a@b" or "@domain"), lower-cased; the first plain
  * address becomes primary. group selects group_owned. */
 void directory_user_add(struct dir_user *u, const char *address, bool group);
+/* The group search failed (why): group_owned is unknown, not empty. */
+void directory_user_groups_failed(struct dir_user *u, const char *why);
 struct dir_user *directory_user_ref(struct dir_user *u);
 void directory_user_unref(struct dir_user *u);
 

@@ -20,6 +20,13 @@
 #include "errlist.h"
 #include "strlist.h"
 
+/* directory.ldap.nested_groups: how group send-as finds a user's groups. */
+enum ldap_nested_groups {
+	LDAP_NESTED_NONE,          /* groups whose member attributes name the user */
+	LDAP_NESTED_IN_CHAIN,      /* AD's LDAP_MATCHING_RULE_IN_CHAIN, transitive */
+	LDAP_NESTED_MEMBER_OF,     /* the user's memberOf values (389-ds, FreeIPA, memberof overlay) */
+};
+
 struct ldap_config {
 	struct strlist uris;
 	char *bind_dn;
@@ -31,6 +38,9 @@ struct ldap_config {
 	struct strlist address_attributes;
 	struct strlist send_as_attributes;
 	struct strlist member_attributes;
+	struct strlist group_classes;  /* objectClass values that make an entry a group */
+	enum ldap_nested_groups nested_groups;
+	struct strlist login_domains;  /* "ACME": ACME\jdoe is looked up as jdoe */
 	bool starttls;
 	char *ca_file;
 	int timeout;                   /* seconds, every network step */
@@ -46,5 +56,13 @@ void ldap_config_free(struct ldap_config *c);
  * policy file, for the FILE: KEY: problem lines). */
 struct directory *directory_ldap_open(const struct ldap_config *cfg, const char *file,
     struct errlist *errs);
+
+/* Does the server support the configured nested_groups mode? Runs one
+ * search through dir's pool (dir from directory_ldap_open; user_dn, if not
+ * NULL, is the DN in_chain is asked about, else the base). Returns true if
+ * the mode works; diag (<= diaglen) always says what was found, with the
+ * server's own diagnostic on failure. Thread-safe; network I/O. */
+bool directory_ldap_probe_nested(const struct directory *dir, const char *user_dn, char *diag,
+    size_t diaglen);
 
 #endif

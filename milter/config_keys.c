@@ -22,6 +22,7 @@ static const char *const null_names[] = { "allow", "reject", NULL };
 static const char *const failure_names[] = { "tempfail", "accept", NULL };
 static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
+static const char *const nested_names[] = { "none", "in_chain", "member_of", NULL };
 
 #define F(field) offsetof(struct policy, field)
 /* The last argument is the default, written as a value of the policy file
@@ -121,10 +122,13 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.base", K_STRING, ldap.base, ""),
 	KEY("directory.ldap.user_filter", K_STRING, ldap.user_filter, "(&(objectClass=inetOrgPerson)(|(uid=%u)(mail=%u)(cn=%u)))"),
 	KEY("directory.ldap.recipient_filter", K_STRING, ldap.recipient_filter, "(|(mail=%s)(mailAlternateAddress=%s))"),
-	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter, "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"),
+	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter, ""),
 	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes, "mail\0mailAlternateAddress\0"),
 	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes, NULL),
 	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes, "member\0uniqueMember\0"),
+	KEY("directory.ldap.group_classes", K_STRLIST, ldap.group_classes, "groupOfNames\0groupOfUniqueNames\0groupOfURLs\0group\0"),
+	ENUM("directory.ldap.nested_groups", ldap.nested_groups, nested_names, "none"),
+	KEY("directory.ldap.login_domains", K_STRLIST, ldap.login_domains, NULL),
 	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls, NULL),
 	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file, NULL),
 	INT("directory.ldap.timeout", ldap.timeout, 1, 60, "3"),

@@ -49,6 +49,13 @@ directory_user_add(struct dir_user *u, const char *address, bool group)
 	}
 }
 
+void
+directory_user_groups_failed(struct dir_user *u, const char *why)
+{
+	free(u->groups_error);
+	u->groups_error = xstrdup(why[0] ? why : "group search failed");
+}
+
 struct dir_user *
 directory_user_ref(struct dir_user *u)
 {
@@ -65,6 +72,7 @@ directory_user_unref(struct dir_user *u)
 	free(u->primary);
 	strmap_free(u->owned);
 	strmap_free(u->group_owned);
+	free(u->groups_error);
 	free(u);
 }
 

@@ -198,7 +198,8 @@ cached(struct cache *c, const char *name, bool recipient, struct dir_user **out,
 		switch (r) {
 		case LOOKUP_FOUND:
 		case LOOKUP_NOTFOUND:
-			if (cacheable)
+			/* unknown groups are an outage in part: asked again next time */
+			if (cacheable && (u == NULL || u->groups_error == NULL))
 				cache_put(c, key, h, r, u, k);
 			break;
 		case LOOKUP_TEMPFAIL:

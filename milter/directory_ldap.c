@@ -20,10 +20,16 @@
 #include "log.h"
 #include "xalloc.h"
 
+/* AD's LDAP_MATCHING_RULE_IN_CHAIN: membership through any depth of groups. */
+#define IN_CHAIN_OID "1.2.840.113556.1.4.1941"
+#define MEMBER_OF_ATTR "memberOf"
+#define MEMBER_OF_MAX 256           /* groups read per user (member_of) */
+
 struct ldap_dir {
 	struct ldap_config cfg;     /* deep copy */
 	char *password;             /* NULL: anonymous */
 	struct ldap_conn *conn;
+	char *group_match;          /* (&(|(objectClass=<each group class>))<group_filter>) */
 };
 
 static char *
@@ -113,6 +119,39 @@ read_password(const char *path, const char *file, struct errlist *errs)
 	return xstrdup(buf);
 }
 
+/* A class goes into a filter unescaped: a descriptor (a letter, then
+ * letters, digits and '-') or a numeric OID. */
+static bool
+class_name_valid(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0)
+		return false;
+	if (v[0] >= '0' && v[0] <= '9')
+		return strspn(v, "0123456789.") == n && v[n - 1] != '.';
+	return ((v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z') &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+static void
+check_group_classes(const struct ldap_config *c, const char *file, struct errlist *errs)
+{
+	if (c->group_classes.n == 0)
+		errlist_add(errs, file, 0, "directory.ldap.group_classes", "empty (expected e.g. "
+		    "[ \"groupOfNames\", \"group\" ])");
+	for (size_t i = 0; i < c->group_classes.n; i++)
+		if (!class_name_valid(c->group_classes.v[i]))
+			errlist_add(errs, file, 0, "directory.ldap.group_classes", "\"%s\" is not an "
+			    "object class name (expected letters, digits and '-', or an OID)",
+			    c->group_classes.v[i]);
+	for (size_t i = 0; i < c->login_domains.n; i++)
+		if (strpbrk(c->login_domains.v[i], "\\@") != NULL)
+			errlist_add(errs, file, 0, "directory.ldap.login_domains", "\"%s\" is not a "
+			    "domain name as Windows shows it (expected e.g. \"ACME\")",
+			    c->login_domains.v[i]);
+}
+
 static void
 check_config(const struct ldap_config *c, const char *file, struct errlist *errs)
 {
@@ -129,14 +168,15 @@ check_config(const struct ldap_config *c, const char *file, struct errlist *errs
 	if (!template_valid(c->recipient_filter, 's'))
 		errlist_add(errs, file, 0, "directory.ldap.recipient_filter", "\"%s\" is not one "
 		    "parenthesised filter containing %%s", c->recipient_filter);
-	if (!template_valid(c->group_filter, '\0'))
+	if (c->group_filter[0] != '\0' && !template_valid(c->group_filter, '\0'))
 		errlist_add(errs, file, 0, "directory.ldap.group_filter", "\"%s\" is not one "
-		    "parenthesised filter", c->group_filter);
+		    "parenthesised filter (or \"\" for none)", c->group_filter);
 	if (c->address_attributes.n == 0)
 		errlist_add(errs, file, 0, "directory.ldap.address_attributes",
 		    "empty (expected e.g. [ \"mail\" ])");
-	if (c->base == NULL || c->base[0] == '\0')
-		errlist_add(errs, file, 0, "directory.ldap.base", "empty (expected a DN)");
+	/* An empty base is the server's default search base (Domino's LDAP
+	 * searches its whole directory from it, as its documentation advises). */
+	check_group_classes(c, file, errs);
 }
 
 static void
@@ -147,6 +187,8 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	strlist_copy(&d->address_attributes, &s->address_attributes);
 	strlist_copy(&d->send_as_attributes, &s->send_as_attributes);
 	strlist_copy(&d->member_attributes, &s->member_attributes);
+	strlist_copy(&d->group_classes, &s->group_classes);
+	strlist_copy(&d->login_domains, &s->login_domains);
 	d->bind_dn = dup_or_empty(s->bind_dn);
 	d->bind_password_file = dup_or_empty(s->bind_password_file);
 	d->base = dup_or_empty(s->base);
@@ -163,6 +205,8 @@ ldap_config_free(struct ldap_config *c)
 	strlist_free(&c->address_attributes);
 	strlist_free(&c->send_as_attributes);
 	strlist_free(&c->member_attributes);
+	strlist_free(&c->group_classes);
+	strlist_free(&c->login_domains);
 	free(c->bind_dn);
 	free(c->bind_password_file);
 	free(c->base);
@@ -179,6 +223,7 @@ ldap_dir_free(void *state)
 
 	ldap_conn_free(d->conn);
 	ldap_config_free(&d->cfg);
+	free(d->group_match);
 	if (d->password != NULL)
 		explicit_bzero(d->password, strlen(d->password));
 	free(d->password);
@@ -193,7 +238,25 @@ struct user_ctx {
 	bool group;                 /* addresses go to group_owned */
 	char *dn;
 	struct strlist send_as_dns;
+	struct strlist member_of;   /* nested_groups = "member_of": the user's groups */
+	unsigned other_types;       /* X500:, SIP:, ... values ignored */
 };
+
+/* An address value as AD and Exchange write them in proxyAddresses:
+ * "SMTP:a@b" (the primary) and "smtp:a@b" are a@b; any other "type:"
+ * prefix (X500:, SIP:, x400:, EUM:, ...) is an address of another kind,
+ * NULL. A value without a prefix (a@b, @domain, a DN) is itself. */
+static const char *
+value_address(const char *text)
+{
+	size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+
+	if (n == 0 || text[n] != ':')
+		return text;
+	if (n == 4 && strncasecmp(text, "smtp", 4) == 0)
+		return text + 5;
+	return NULL;
+}
 
 static void
 add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
@@ -207,11 +270,34 @@ add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
 			continue;
 		memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
 		text[vals[i]->bv_len] = '\0';
-		if (directory_owned_key(text, key, sizeof(key)) && strchr(text, '=') == NULL)
+		const char *v = value_address(text);
+		if (v == NULL)
+			c->other_types++;
+		else if (directory_owned_key(v, key, sizeof(key)) && strchr(v, '=') == NULL)
 			directory_user_add(c->user, key, c->group);
 		else if (non_addresses != NULL)
-			strlist_add(non_addresses, text);
+			strlist_add(non_addresses, v);
 	}
+	ldap_value_free_len(vals);
+}
+
+/* The user's memberOf values, at most MEMBER_OF_MAX (logged beyond). */
+static void
+add_member_of(LDAP *ld, LDAPMessage *e, struct user_ctx *c)
+{
+	struct berval **vals = ldap_get_values_len(ld, e, MEMBER_OF_ATTR);
+	size_t n = vals ? (size_t)ldap_count_values_len(vals) : 0;
+
+	for (size_t i = 0; i < n && i < MEMBER_OF_MAX; i++) {
+		if (memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) != NULL)
+			continue;
+		char *dn = xasprintf("%.*s", (int)vals[i]->bv_len, vals[i]->bv_val);
+		strlist_add(&c->member_of, dn);
+		free(dn);
+	}
+	if (n > MEMBER_OF_MAX)
+		log_info("ldap: login %s is in %zu groups; the first %d are read for group send-as",
+		    c->user->login, n, MEMBER_OF_MAX);
 	ldap_value_free_len(vals);
 }
 
@@ -231,6 +317,8 @@ collect_user(LDAP *ld, LDAPMessage *e, void *arg)
 		add_values(ld, e, c->d->cfg.address_attributes.v[i], c, NULL);
 	for (size_t i = 0; i < c->d->cfg.send_as_attributes.n; i++)
 		add_values(ld, e, c->d->cfg.send_as_attributes.v[i], c, &c->send_as_dns);
+	if (c->d->cfg.want_groups && c->d->cfg.nested_groups == LDAP_NESTED_MEMBER_OF)
+		add_member_of(ld, e, c);
 }
 
 static void
@@ -261,14 +349,34 @@ add_delegations(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen
 	return LOOKUP_FOUND;
 }
 
-/* (&<group_filter>(|(member=<dn>)(uniqueMember=<dn>))) */
+/* (&(|(objectClass=groupOfNames)(objectClass=group)...)<group_filter>):
+ * what makes an entry a group, for group send-as. */
+static char *
+group_match_filter(const struct ldap_config *cfg)
+{
+	char *classes = xstrdup(""), *f;
+
+	for (size_t i = 0; i < cfg->group_classes.n; i++) {
+		char *joined = xasprintf("%s(objectClass=%s)", classes, cfg->group_classes.v[i]);
+		free(classes);
+		classes = joined;
+	}
+	f = xasprintf("(&(|%s)%s)", classes, cfg->group_filter);
+	free(classes);
+	return f;
+}
+
+/* (&<group_match>(|(member=<dn>)(uniqueMember=<dn>))), or with in_chain
+ * (member:1.2.840.113556.1.4.1941:=<dn>) for each member attribute. */
 static char *
 group_search_filter(struct ldap_dir *d, const char *dn)
 {
+	bool chain = d->cfg.nested_groups == LDAP_NESTED_IN_CHAIN;
 	char *parts = xstrdup(""), *f;
 
 	for (size_t i = 0; i < d->cfg.member_attributes.n; i++) {
-		char *tmpl = xasprintf("(%s=%%u)", d->cfg.member_attributes.v[i]);
+		char *tmpl = xasprintf("(%s%s=%%u)", d->cfg.member_attributes.v[i],
+		    chain ? ":" IN_CHAIN_OID ":" : "");
 		char *one = filter_expand(tmpl, 'u', dn);
 		char *joined = xasprintf("%s%s", parts, one ? one : "");
 		free(tmpl);
@@ -276,37 +384,94 @@ group_search_filter(struct ldap_dir *d, const char *dn)
 		free(parts);
 		parts = joined;
 	}
-	f = xasprintf("(&%s(|%s))", d->cfg.group_filter, parts);
+	f = xasprintf("(&%s(|%s))", d->group_match, parts);
 	free(parts);
 	return f;
 }
 
+/* nested_groups = "member_of": each group the user's memberOf names, read
+ * if it is a group (group_classes, group_filter). */
 static enum lookup_result
-add_groups(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
+add_member_of_groups(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
 {
-	char *filter = group_search_filter(d, c->dn);
-	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
-		100, false };
 	int entries;
 
+	for (size_t i = 0; i < c->member_of.n; i++) {
+		struct ldap_search s = { c->member_of.v[i], LDAP_SCOPE_BASE, d->group_match,
+			d->cfg.address_attributes.v, 1, true };
+		if (ldap_conn_search(d->conn, &s, collect_addresses, c, &entries, why, whylen) ==
+		    LOOKUP_TEMPFAIL)
+			return LOOKUP_TEMPFAIL;
+	}
+	return LOOKUP_FOUND;
+}
+
+/* The groups' addresses go to group_owned. A failed group search is not an
+ * outage of the whole lookup: the user's own addresses are known, and only
+ * a sender that needs a group is unavailable (dir_user.groups_error). */
+static void
+add_groups(struct ldap_dir *d, struct user_ctx *c)
+{
+	char why[512] = "";
+	enum lookup_result r;
+
 	c->group = true;
-	enum lookup_result r = ldap_conn_search(d->conn, &s, collect_addresses, c, &entries, why, whylen);
+	if (d->cfg.nested_groups == LDAP_NESTED_MEMBER_OF) {
+		r = add_member_of_groups(d, c, why, sizeof(why));
+	} else {
+		char *filter = group_search_filter(d, c->dn);
+		struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter,
+			d->cfg.address_attributes.v, 100, false };
+		int entries;
+		r = ldap_conn_search(d->conn, &s, collect_addresses, c, &entries, why, sizeof(why));
+		free(filter);
+	}
 	c->group = false;
-	free(filter);
-	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
+	if (r == LOOKUP_TEMPFAIL) {
+		log_warn("ldap: groups of %s unavailable: %s (only senders that need a group are "
+		    "refused with the directory reply)", c->user->login, why);
+		directory_user_groups_failed(c->user, why);
+	}
 }
 
 static char **
 user_attributes(struct ldap_dir *d)
 {
-	size_t n = d->cfg.address_attributes.n + d->cfg.send_as_attributes.n, k = 0;
+	size_t n = d->cfg.address_attributes.n + d->cfg.send_as_attributes.n + 1, k = 0;
 	char **attrs = xcalloc(n + 1, sizeof(*attrs));
 
 	for (size_t i = 0; i < d->cfg.address_attributes.n; i++)
 		attrs[k++] = d->cfg.address_attributes.v[i];
 	for (size_t i = 0; i < d->cfg.send_as_attributes.n; i++)
 		attrs[k++] = d->cfg.send_as_attributes.v[i];
+	if (d->cfg.want_groups && d->cfg.nested_groups == LDAP_NESTED_MEMBER_OF)
+		attrs[k++] = MEMBER_OF_ATTR;
 	return attrs;
+}
+
+/* "ACME\jdoe", the down-level form Windows users type: the name to search
+ * for is jdoe when ACME is one of login_domains (any case), and there is
+ * none (not found) for another domain - a prefix is never stripped
+ * blindly. A login without a backslash is itself. */
+static const char *
+login_name(const struct ldap_dir *d, const char *login)
+{
+	const char *bs = strchr(login, '\\');
+
+	if (bs == NULL)
+		return login;
+	for (size_t i = 0; i < d->cfg.login_domains.n; i++) {
+		const char *dom = d->cfg.login_domains.v[i];
+		if (strlen(dom) == (size_t)(bs - login) && strncasecmp(login, dom, strlen(dom)) == 0 &&
+		    bs[1] != '\0') {
+			log_debug("ldap: login %s: domain %s is in login_domains; looking up %s", login,
+			    dom, bs + 1);
+			return bs + 1;
+		}
+	}
+	log_info("ldap: login %s: domain %.*s is not in directory.ldap.login_domains; not found",
+	    login, (int)(bs - login), login);
+	return NULL;
 }
 
 static enum lookup_result
@@ -314,8 +479,9 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
     size_t whylen)
 {
 	struct ldap_dir *d = state;
-	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 } };
-	char *filter = filter_expand(d->cfg.user_filter, 'u', login);
+	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 }, { 0 }, 0 };
+	const char *name = login_name(d, login);
+	char *filter = name ? filter_expand(d->cfg.user_filter, 'u', name) : NULL;
 	char **attrs = user_attributes(d);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
 	int entries = 0;
@@ -331,13 +497,17 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	if (r == LOOKUP_FOUND)
 		r = add_delegations(d, &c, why, whylen);
 	if (r == LOOKUP_FOUND && d->cfg.want_groups)
-		r = add_groups(d, &c, why, whylen);
+		add_groups(d, &c);
 	if (r == LOOKUP_TEMPFAIL)
 		directory_count(COUNT_FAILURE);
+	if (c.other_types > 0)
+		log_debug("ldap: login %s: %u address value(s) of another type (X500:, SIP:, ...) "
+		    "ignored", login, c.other_types);
 	free(filter);
 	free(attrs);
 	free(c.dn);
 	strlist_free(&c.send_as_dns);
+	strlist_free(&c.member_of);
 	if (r == LOOKUP_FOUND)
 		*out = c.user;
 	else
@@ -345,19 +515,24 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	return r;
 }
 
+struct kind_ctx {
+	const struct ldap_dir *d;
+	bool group;
+};
+
+/* An entry is a group when one of its objectClass values is in group_classes. */
 static void
 collect_kind(LDAP *ld, LDAPMessage *e, void *arg)
 {
-	static const char *const group_classes[] = { "groupOfNames", "groupOfUniqueNames",
-		"groupOfURLs", NULL };
+	struct kind_ctx *k = arg;
+	const struct strlist *classes = &k->d->cfg.group_classes;
 	struct berval **vals = ldap_get_values_len(ld, e, "objectClass");
-	bool *group = arg;
 
 	for (size_t i = 0; vals && vals[i]; i++)
-		for (size_t k = 0; group_classes[k]; k++)
-			if (vals[i]->bv_len == strlen(group_classes[k]) &&
-			    strncasecmp(vals[i]->bv_val, group_classes[k], vals[i]->bv_len) == 0)
-				*group = true;
+		for (size_t j = 0; j < classes->n; j++)
+			if (vals[i]->bv_len == strlen(classes->v[j]) &&
+			    strncasecmp(vals[i]->bv_val, classes->v[j], vals[i]->bv_len) == 0)
+				k->group = true;
 	ldap_value_free_len(vals);
 }
 
@@ -369,15 +544,15 @@ ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kin
 	char *attrs[] = { "objectClass", NULL };
 	char *filter = filter_expand(d->cfg.recipient_filter, 's', address);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
-	bool group = false;
+	struct kind_ctx k = { d, false };
 	int entries = 0;
 	enum lookup_result r = LOOKUP_NOTFOUND;
 
 	if (filter != NULL)
-		r = ldap_conn_search(d->conn, &s, collect_kind, &group, &entries, why, whylen);
+		r = ldap_conn_search(d->conn, &s, collect_kind, &k, &entries, why, whylen);
 	if (r == LOOKUP_TEMPFAIL)
 		directory_count(COUNT_FAILURE);
-	*kind = entries > 1 ? RECIPIENT_AMBIGUOUS : group ? RECIPIENT_GROUP : RECIPIENT_PERSON;
+	*kind = entries > 1 ? RECIPIENT_AMBIGUOUS : k.group ? RECIPIENT_GROUP : RECIPIENT_PERSON;
 	free(filter);
 	return r;
 }
@@ -402,8 +577,70 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	copy_config(&d->cfg, cfg);
 	d->password = password;
 	d->conn = ldap_conn_new(&d->cfg, d->password);
+	d->group_match = group_match_filter(&d->cfg);
 	struct directory *dir = xcalloc(1, sizeof(*dir));
 	dir->ops = &ldap_ops;
 	dir->state = d;
 	return dir;
+}
+
+/* ---- what the server supports ---- */
+
+static void
+count_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	char *dn = ldap_get_dn(ld, e), **first = arg;
+
+	if (*first == NULL)
+		*first = xstrdup(dn ? dn : "");
+	ldap_memfree(dn);
+}
+
+bool
+directory_ldap_probe_nested(const struct directory *dir, const char *user_dn, char *diag,
+    size_t diaglen)
+{
+	if (dir == NULL || dir->ops != &ldap_ops) {
+		snprintf(diag, diaglen, "nested_groups: not an LDAP directory");
+		return false;
+	}
+	struct ldap_dir *d = dir->state;
+	char why[512] = "", *first = NULL, *filter;
+	char *attrs[] = { "1.1", NULL };
+	int entries = 0;
+	enum lookup_result r;
+
+	switch (d->cfg.nested_groups) {
+	case LDAP_NESTED_NONE:
+		snprintf(diag, diaglen, "nested_groups = \"none\": direct membership only");
+		return true;
+	case LDAP_NESTED_IN_CHAIN:
+		filter = group_search_filter(d, user_dn ? user_dn : d->cfg.base);
+		break;
+	case LDAP_NESTED_MEMBER_OF:
+		filter = xstrdup("(" MEMBER_OF_ATTR "=*)");
+		break;
+	default:
+		snprintf(diag, diaglen, "nested_groups: unknown mode %d", (int)d->cfg.nested_groups);
+		return false;
+	}
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 1, false };
+	r = ldap_conn_search(d->conn, &s, count_entry, &first, &entries, why, sizeof(why));
+	bool chain = d->cfg.nested_groups == LDAP_NESTED_IN_CHAIN, ok = r != LOOKUP_TEMPFAIL;
+	if (r == LOOKUP_TEMPFAIL)
+		snprintf(diag, diaglen, "nested_groups = \"%s\": the server refused %s: %s",
+		    chain ? "in_chain" : "member_of", filter, why);
+	else if (chain)
+		snprintf(diag, diaglen, "nested_groups = \"in_chain\": the server evaluates the "
+		    "matching rule " IN_CHAIN_OID " (%s)", first ? first : "no group found");
+	else if (r == LOOKUP_FOUND)
+		snprintf(diag, diaglen, "nested_groups = \"member_of\": %s carries memberOf", first);
+	else
+		snprintf(diag, diaglen, "nested_groups = \"member_of\": no entry under \"%s\" carries "
+		    "memberOf (enable the memberOf plugin of 389-ds/FreeIPA or OpenLDAP's memberof "
+		    "overlay)", d->cfg.base);
+	ok = ok && (chain || r == LOOKUP_FOUND);
+	free(filter);
+	free(first);
+	return ok;
 }

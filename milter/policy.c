@@ -99,21 +99,28 @@ owns(const struct strmap *set, const char *key, const char *domain)
 	return domain[0] != '\0' && strmap_get(set, at, strlen(at), NULL);
 }
 
-/* Tries the address as written, then with its subaddress folded. */
-static bool
+enum owned { OWNED_NO, OWNED_YES, OWNED_UNKNOWN };
+
+/* Tries the address as written, then with its subaddress folded. Unknown:
+ * not the user's own, and the groups that might own it could not be read. */
+static enum owned
 user_owns(const struct policy *p, const struct dir_user *u, const struct address *from)
 {
 	const struct verify_sender_policy *v = &p->verify_sender;
 	char exact[ADDRESS_TEXT_MAX], folded[ADDRESS_TEXT_MAX];
 
 	if (!address_key(from, '\0', exact, sizeof(exact)))
-		return false;
+		return OWNED_NO;
 	if (!address_key(from, v->delimiter, folded, sizeof(folded)))
-		return false;
+		return OWNED_NO;
 	if (owns(u->owned, exact, from->domain) || owns(u->owned, folded, from->domain))
-		return true;
-	return v->group_send_as && u->group_owned != NULL &&
-	    (owns(u->group_owned, exact, from->domain) || owns(u->group_owned, folded, from->domain));
+		return OWNED_YES;
+	if (!v->group_send_as || u->group_owned == NULL)
+		return OWNED_NO;
+	if (u->groups_error != NULL)
+		return OWNED_UNKNOWN;
+	return owns(u->group_owned, exact, from->domain) || owns(u->group_owned, folded, from->domain)
+	    ? OWNED_YES : OWNED_NO;
 }
 
 static void
@@ -127,6 +134,18 @@ domino_words(struct decision *d, const struct client_facts *c, const struct send
 	    "Message rejected. Authenticated user %s from host %s sending mail from %s "
 	    "failed to match directory address %s", s->auth, c->addr, addr,
 	    s->lookup == LOOKUP_FOUND && s->user->primary[0] ? s->user->primary : "(none)");
+}
+
+/* Not the user's own address, and only a group could own it: the group
+ * search failed, so this sender (and only this one) is unavailable. */
+static void
+groups_unavailable(const struct policy *p, const struct sender_facts *s, struct decision *d,
+    const struct trace *t)
+{
+	decision_trace(t, "verify sender: <%s@%s> is not the user's own and the groups are "
+	    "unavailable (%s)", s->from->local, s->from->domain, s->user->groups_error);
+	decision_directory_unavailable(d, p->on_failure == ON_FAILURE_ACCEPT, &p->directory_reply,
+	    s->user->groups_error);
 }
 
 static void
@@ -148,11 +167,17 @@ decide_owner(const struct policy *p, const struct client_facts *c, const struct 
 	case LOOKUP_FOUND:
 		decision_trace(t, "verify sender: user %s owns %zu address(es)", s->user->login,
 		    s->user->naddresses);
-		if (user_owns(p, s->user, s->from)) {
+		switch (user_owns(p, s->user, s->from)) {
+		case OWNED_YES:
 			decision_trace(t, "verify sender: <%s@%s> is owned: pass", s->from->local,
 			    s->from->domain);
 			d->reason = "sender owned by authenticated user";
 			return;
+		case OWNED_UNKNOWN:
+			groups_unavailable(p, s, d, t);
+			return;
+		case OWNED_NO:
+			break;
 		}
 		decision_trace(t, "verify sender: <%s@%s> is not owned: fail", s->from->local,
 		    s->from->domain);
@@ -425,19 +450,25 @@ header_to_check(const struct policy *p, const struct header_facts *h, const char
 	return h->sender ? h->sender : h->from;
 }
 
-static bool
+/* The first mailbox not owned (OWNED_NO or OWNED_UNKNOWN, in *first), or
+ * OWNED_YES when all are. */
+static enum owned
 mailboxes_owned(const struct policy *p, const struct sender_facts *s,
-    const struct mailbox_list *boxes, const char *name, const struct trace *t)
+    const struct mailbox_list *boxes, const char *name, size_t *first, const struct trace *t)
 {
+	static const char *const words[] = { "not owned", "owned", "unknown (groups unavailable)" };
+
 	for (size_t i = 0; i < boxes->count; i++) {
 		const struct address *a = &boxes->boxes[i];
-		bool owned = user_owns(p, s->user, a);
+		enum owned owned = user_owns(p, s->user, a);
 		decision_trace(t, "verify headers: %s: <%s@%s> is %s", name, a->local, a->domain,
-		    owned ? "owned" : "not owned");
-		if (!owned)
-			return false;
+		    words[owned]);
+		if (owned != OWNED_YES) {
+			*first = i;
+			return owned;
+		}
 	}
-	return true;
+	return OWNED_YES;
 }
 
 static void
@@ -452,15 +483,18 @@ judge_mailboxes(const struct policy *p, const struct client_facts *c,
 		decide_owner(p, c, &first, d, t);    /* unavailable or unknown user */
 		return;
 	}
-	if (mailboxes_owned(p, s, boxes, name, t)) {
+	size_t i = 0;
+	switch (mailboxes_owned(p, s, boxes, name, &i, t)) {
+	case OWNED_YES:
 		d->reason = "originator header owned by authenticated user";
 		return;
-	}
-	for (size_t i = 0; i < boxes->count; i++) {
-		if (!user_owns(p, s->user, &boxes->boxes[i])) {
-			first.from = &boxes->boxes[i];
-			break;
-		}
+	case OWNED_UNKNOWN:
+		first.from = &boxes->boxes[i];
+		groups_unavailable(p, &first, d, t);
+		return;
+	case OWNED_NO:
+		first.from = &boxes->boxes[i];
+		break;
 	}
 	decision_refuse(d, DECISION_REJECT, "verify_sender",
 	    "header sender not owned by authenticated user", &p->verify_sender.reply);
