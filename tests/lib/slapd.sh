@@ -620,3 +620,55 @@ ldt_check_result() {
 	fi
 	return 0
 }
+
+# ---------------------------------------------------------------- README and recipients
+
+# ldt_readme_block NAME: the fenced block right after the line
+# "<!-- test: NAME -->" of README.md (exactly one such line), so a test runs
+# what README tells operators (as tests/e2e/lib/postfix_debian.sh does).
+ldt_readme_block() {
+	local marker="<!-- test: $1 -->" readme=$LDT_TOP/README.md n
+	n=$(grep -cxF -- "$marker" "$readme")
+	if [ "$n" -ne 1 ]; then
+		echo "# README.md has $n lines \"$marker\" (want exactly 1)" >&2
+		return 1
+	fi
+	awk -v m="$marker" '
+		!armed && $0 == m { armed = 1; next }
+		armed == 1 && /^```/ { armed = 2; next }
+		armed == 1 && NF { exit }
+		armed == 2 && /^```/ { done = 1; exit }
+		armed == 2 { print }
+		END { exit done ? 0 : 3 }' "$readme" ||
+		{ echo "# README.md: no fenced block right after \"$marker\"" >&2; return 1; }
+}
+
+# ldt_expect_rcpt DESC RCPT REPLY [TAG]: one transaction from an
+# unauthenticated remote sender to RCPT; REPLY is the exact reply text of the
+# milter's stage=rcpt decision line ("" = accepted with SMFIR_CONTINUE).
+ldt_expect_rcpt() {
+	local desc=$1 rcpt=$2 want=$3 tag=${4:-main} log before out code line text
+	log=$(_ldt_log "$tag")
+	[ -f "$LDT_DIR/rcpt.lua" ] || cat >"$LDT_DIR/rcpt.lua" <<'LUA'
+local conn = mt.connect("unix:" .. os.getenv("LDT_SOCK"), 40, 0.05)
+if conn == nil then error("connect failed") end
+mt.conninfo(conn, "client.example.net", "192.0.2.10")
+if mt.getreply(conn) ~= SMFIR_CONTINUE then error("connect not continued") end
+mt.mailfrom(conn, "<someone@remote.example>")
+if mt.getreply(conn) ~= SMFIR_CONTINUE then error("MAIL not continued") end
+mt.rcptto(conn, os.getenv("LDT_RCPT"))
+local r = mt.getreply(conn)
+print(r == SMFIR_CONTINUE and "CODE=continue" or r == SMFIR_REPLYCODE and "CODE=replycode"
+	or "CODE=other")
+mt.disconnect(conn)
+LUA
+	before=$(grep -c ' stage=rcpt ' "$log")
+	out=$(LDT_SOCK=$(_ldt_sock "$tag") LDT_RCPT=$rcpt miltertest -s "$LDT_DIR/rcpt.lua" 2>&1)
+	code=$(printf '%s\n' "$out" | sed -n 's/^CODE=//p')
+	line=$(grep ' stage=rcpt ' "$log" | tail -n +$((before + 1)) | head -n 1)
+	text=$(printf '%s\n' "$line" | sed -n 's/.* reply="\([^"]*\)".*/\1/p')
+	if [ -z "$want" ] && [ "$code" = continue ] && [ -z "$text" ]; then return 0; fi
+	if [ -n "$want" ] && [ "$code" = replycode ] && [ "$text" = "$want" ]; then return 0; fi
+	ldt_fail "$desc: $rcpt: got $code \"$text\", expected \"${want:-continue}\"; $out; log: $line"
+	return 1
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# t-ad.sh - relaywarden against a real Active Directory: a Samba 4.17 AD DC
+# provisioned by the test (tests/lib/samba_ad.sh) on a private loopback
+# address, LDAPS with its own CA, using README's Active Directory preset
+# (<!-- test: ad-directory -->) with only the host and file names changed.
+# Asserts the exact reply of each: primary SMTP:, smtp: alias and a group's
+# proxyAddresses alias owned; SIP:/X500: values not owned and counted;
+# nested group send-as (in_chain); deny_groups = "all" refuses an AD group;
+# verify_local finds an smtp:-only address; ACME\jdoe, UPN and
+# sAMAccountName logins, another domain not found; a disabled account owns
+# nothing; plain ldap:// -> 451 4.7.1 with AD's "Strong(er) authentication
+# required" logged.
+# Usage: tests/ldap/t-ad.sh [path/to/relaywarden]
+set -u
+# shellcheck source=../lib/slapd.sh
+. "$(dirname "$0")/../lib/slapd.sh"
+# shellcheck source=../lib/samba_ad.sh
+. "$(dirname "$0")/../lib/samba_ad.sh"
+ldt_init ad "${1:-}"
+trap 'sad_stop; _ldt_cleanup' EXIT
+t0=$(now_ms)
+
+block=$(ldt_readme_block ad-directory) || { ldt_fail "README has no ad-directory block"; exit 1; }
+sad_start "$LDT_DIR/ad" "$LDT_FIXTURES/ad.ldif" || { ldt_fail "Samba AD DC did not start"; exit 1; }
+ldt_note "Samba AD DC on $SAD_IP answered after $(($(now_ms) - t0)) ms (provisioned, started)"
+
+# ad_policy FILE SOCKET [SED]: README's block with the test's host and files,
+# then SED (more sed expressions) for a variant.
+ad_policy() {
+	local file=$1 socket=$2 extra=${3:-}
+	{
+		cat <<EOF
+milter = { socket = "$socket"; timeout = 30; };
+log_level = "debug";
+config_update_interval = 0;
+local_domains = [ "acme.com" ];
+relay = { enforce = "all"; authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
+verify_sender = { envelope = true; headers = false; null_sender = "reject"; group_send_as = true; };
+recipients = { verify_local = true; deny_groups = "all"; };
+EOF
+		printf '%s\n' "$block" | sed -e "s#ldaps://dc[0-9]*\.acme\.com/#ldaps://$SAD_IP/#g" \
+			-e "s#\"/etc/relaywarden/acme-ca.pem\"#\"$SAD_CA\"#" \
+			-e "s#\"/etc/relaywarden/ldap.secret\"#\"$SAD_PWFILE\"#" ${extra:+-e "$extra"}
+	} >"$file"
+	grep -q "ldaps://$SAD_IP/\|ldap://$SAD_IP/" "$file" && grep -qF "\"$SAD_PWFILE\"" "$file" ||
+		{ ldt_fail "README's ad-directory block no longer has the uris/ca_file/password lines the test rewrites"; return 1; }
+}
+
+ad_policy "$LDT_DIR/policy.conf" "unix:$LDT_DIR/rw.sock" || exit 1
+ldt_milter_start "$LDT_DIR/policy.conf" || exit 1
+
+# --- addresses: proxyAddresses values
+ldt_expect "primary SMTP: (and mail)" jdoe "<john.doe@acme.com>" continue
+ldt_expect "smtp: alias only in proxyAddresses" jdoe "<jd@acme.com>" continue
+ldt_expect "primary SMTP: only (no mail attribute)" asmith "<anna.smith@acme.com>" continue
+ldt_expect "SIP: value is not an SMTP address" jdoe "<jdoe.sip@acme.com>" reject
+ldt_expect "X500: value is not an SMTP address" jdoe "<legacy.x500@acme.com>" reject
+grep -q 'ldap: login jdoe: 3 address value(s) of another type (X500:, SIP:, ...) ignored' \
+	"$LDT_DIR/rw.log" || ldt_fail "no debug line counting jdoe's 3 X500:/SIP: values"
+
+# --- groups (in_chain): direct and nested, proxyAddresses aliases of groups
+ldt_expect "direct group's smtp: alias" jdoe "<help@acme.com>" continue
+ldt_expect "nested group (Team in Sales) primary" jdoe "<sales@acme.com>" continue
+ldt_expect "nested group's smtp: alias" jdoe "<vertrieb@acme.com>" continue
+ldt_expect "not a member of Sales" asmith "<vertrieb@acme.com>" reject
+
+# --- logins
+ldt_expect "sAMAccountName login" jdoe "<jd@acme.com>" continue
+ldt_expect "UPN login" "jdoe@acme.com" "<jd@acme.com>" continue
+ldt_expect "down-level login ACME\\jdoe" 'ACME\jdoe' "<jd@acme.com>" continue
+ldt_expect "down-level domain in another case" 'acme\jdoe' "<john.doe@acme.com>" continue
+ldt_expect "another domain is not stripped" 'OTHER\jdoe' "<john.doe@acme.com>" reject
+[[ $LDT_LINE == *'reason="authenticated user not in directory"'* ]] ||
+	ldt_fail "OTHER\\jdoe: expected 'authenticated user not in directory'; log: $LDT_LINE"
+grep -qF 'ldap: login OTHER\jdoe: domain OTHER is not in directory.ldap.login_domains; not found' \
+	"$LDT_DIR/rw.log" || ldt_fail "OTHER\\jdoe: the refused domain is not logged"
+ldt_expect "disabled account (userAccountControl 514) owns nothing" old "<old@acme.com>" reject
+[[ $LDT_LINE == *'reason="authenticated user not in directory"'* ]] ||
+	ldt_fail "disabled account: expected 'authenticated user not in directory'; log: $LDT_LINE"
+
+# --- recipients: verify_local and deny_groups = "all"
+ldt_expect_rcpt "person by mail" "<john.doe@acme.com>" ""
+ldt_expect_rcpt "smtp:-only alias (proxyAddresses)" "<jd@acme.com>" ""
+ldt_expect_rcpt "SMTP:-only primary (AD matches smtp: case-insensitively)" "<anna.smith@acme.com>" ""
+ldt_expect_rcpt "SIP: value is no recipient" "<jdoe.sip@acme.com>" "550 5.1.1 No such user here"
+ldt_expect_rcpt "unknown recipient" "<nobody@acme.com>" "550 5.1.1 No such user here"
+ldt_expect_rcpt "AD group by mail" "<sales@acme.com>" "550 5.7.1 Mail to groups is not accepted."
+ldt_expect_rcpt "AD group by smtp: alias" "<help@acme.com>" "550 5.7.1 Mail to groups is not accepted."
+
+# --- plain ldap:// with a simple bind: AD refuses, relaywarden says why
+ad_policy "$LDT_DIR/plain.conf" "unix:$LDT_DIR/plain.sock" "s#ldaps://$SAD_IP/#ldap://$SAD_IP/#g" || exit 1
+ldt_milter_start "$LDT_DIR/plain.conf" plain || exit 1
+ldt_expect "simple bind over plain ldap://" jdoe "<john.doe@acme.com>" tempfail plain
+grep -q 'Strong(er) authentication required' "$LDT_DIR/rw-plain.log" ||
+	ldt_fail "plain ldap://: AD's reason is not in the log: $(grep -m1 'ldap' "$LDT_DIR/rw-plain.log")"
+
+ldt_milter_alive || ldt_fail "relaywarden died during the test"
+ldt_note "t-ad took $(($(now_ms) - t0)) ms"
+ldt_finish
