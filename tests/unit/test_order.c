@@ -98,6 +98,32 @@ static const struct row rows[] = {
 	  NULL, "<john.doe@acme.com>", NULL, 0, DECISION_CONTINUE, NULL, NULL, 0, 0 },
 };
 
+/* The stand-in finds the login and owns john.doe@acme.com, but could not
+ * read its groups (as a server that refuses the in-chain matching rule). */
+struct group_row {
+	struct row row;
+	const char *groups_error;
+};
+
+#define GROUP_SEND_AS "verify_sender = { group_send_as = true; };"
+#define NO_GROUPS "ldap://dc1/: Critical extension is unavailable"
+
+static const struct group_row group_rows[] = {
+	{ { "MAIL: groups unavailable, the user's own address passes", GROUP_SEND_AS, false,
+	    LOOKUP_FOUND, RECIPIENT_PERSON, "jdoe", "<john.doe@acme.com>", NULL, 0,
+	    DECISION_CONTINUE, NULL, NULL, 1, 0 }, NO_GROUPS },
+	{ { "MAIL: groups unavailable, an address only a group could own -> 451 4.7.1",
+	    GROUP_SEND_AS, false, LOOKUP_FOUND, RECIPIENT_PERSON, "jdoe", "<sales@acme.com>",
+	    NULL, 0, DECISION_TEMPFAIL, "directory", UNAVAILABLE, 1, 0 }, NO_GROUPS },
+	{ { "MAIL: groups unavailable, on_failure = accept -> continue, rule directory",
+	    GROUP_SEND_AS, true, LOOKUP_FOUND, RECIPIENT_PERSON, "jdoe", "<sales@acme.com>", NULL,
+	    0, DECISION_CONTINUE, "directory", NULL, 1, 0 }, NO_GROUPS },
+	{ { "MAIL: groups unavailable but group_send_as off -> not owned", "", false,
+	    LOOKUP_FOUND, RECIPIENT_PERSON, "jdoe", "<sales@acme.com>", NULL, 0, DECISION_REJECT,
+	    "verify_sender", "550 5.7.1 Sender address rejected: not owned by authenticated user",
+	    1, 0 }, NO_GROUPS },
+};
+
 static struct policy *
 load(const struct row *r, char *dir)
 {
@@ -124,11 +150,11 @@ load(const struct row *r, char *dir)
 }
 
 static void
-run_row(void **state)
+run(const struct row *r, const char *groups_error)
 {
-	const struct row *r = *state;
 	char dir[] = "/tmp/rw-order.XXXXXX";
-	struct unit_directory stand_in = { r->answer, r->kind, "john.doe@acme.com", 0, 0 };
+	struct unit_directory stand_in = { r->answer, r->kind, "john.doe@acme.com", 0, 0,
+		groups_error };
 	struct directory with = { &unit_directory_ops, &stand_in };
 	struct decision d;
 
@@ -163,15 +189,33 @@ run_row(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void
+run_row(void **state)
+{
+	run(*state, NULL);
+}
+
+static void
+run_group_row(void **state)
+{
+	const struct group_row *g = *state;
+
+	run(&g->row, g->groups_error);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0])];
+	size_t nrows = sizeof(rows) / sizeof(rows[0]), n = 0;
+	struct CMUnitTest tests[sizeof(rows) / sizeof(rows[0]) +
+	    sizeof(group_rows) / sizeof(group_rows[0])];
 
 	log_set_level(LOG_LEVEL_ERR);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		tests[i] = (struct CMUnitTest){ rows[i].label, run_row, NULL, NULL,
+	for (size_t i = 0; i < nrows; i++)
+		tests[n++] = (struct CMUnitTest){ rows[i].label, run_row, NULL, NULL,
 			(void *)&rows[i] };
-	}
+	for (size_t i = 0; i < sizeof(group_rows) / sizeof(group_rows[0]); i++)
+		tests[n++] = (struct CMUnitTest){ group_rows[i].row.label, run_group_row, NULL, NULL,
+			(void *)&group_rows[i] };
 	return cmocka_run_group_tests_name("stage order and directory answers", tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@ struct unit_directory {
 	enum recipient_kind kind;       /* a found recipient is this */
 	const char *owns;               /* a found login owns this address */
 	unsigned logins, recipients;    /* lookups asked */
+	const char *groups_error;       /* a found login's groups could not be read */
 };
 
 static enum lookup_result
@@ -31,6 +32,8 @@ unit_directory_user(void *state, const char *login, struct dir_user **out, char 
 	if (u->answer == LOOKUP_FOUND) {
 		*out = directory_user_new(login);
 		directory_user_add(*out, u->owns, false);
+		if (u->groups_error != NULL)
+			directory_user_groups_failed(*out, u->groups_error);
 	} else if (u->answer == LOOKUP_TEMPFAIL) {
 		snprintf(why, whylen, "stand-in unavailable");
 	}
