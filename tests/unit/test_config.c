@@ -310,6 +310,28 @@ check_ldap(const struct policy *p)
 }
 
 static void
+check_ldap_ad(const struct policy *p)
+{
+	assert_int_equal(p->backend, BACKEND_LDAP);
+	assert_non_null(p->directory);
+	assert_int_equal(p->ldap.nested_groups, LDAP_NESTED_IN_CHAIN);
+	assert_int_equal(p->ldap.group_classes.n, 1);
+	assert_string_equal(p->ldap.group_classes.v[0], "group");
+	assert_int_equal(p->ldap.login_domains.n, 1);
+	assert_string_equal(p->ldap.base, "");
+}
+
+static void
+check_ldap_group_defaults(const struct policy *p)
+{
+	assert_int_equal(p->ldap.nested_groups, LDAP_NESTED_NONE);
+	assert_int_equal(p->ldap.group_classes.n, 4);
+	assert_string_equal(p->ldap.group_classes.v[3], "group");
+	assert_int_equal(p->ldap.login_domains.n, 0);
+	assert_string_equal(p->ldap.group_filter, "");
+}
+
+static void
 check_control_defaults(const struct policy *p)
 {
 	char r[REPLY_TEXT_MAX + 32];
@@ -781,6 +803,26 @@ static const struct crow rows[] = {
 	    "directory = { backend = \"ldap\";\n"
 	    "  ldap = { uris = [ \"ldap://127.0.0.1:1/\" ]; base = \"dc=acme,dc=com\"; }; };\n",
 	    .check = check_ldap },
+	{ "directory.ldap: group defaults", .policy = CLOSED
+	    "directory = { backend = \"ldap\";\n"
+	    "  ldap = { uris = [ \"ldap://127.0.0.1:1/\" ]; base = \"dc=acme,dc=com\"; }; };\n",
+	    .check = check_ldap_group_defaults },
+	{ "directory.ldap: AD keys and an empty base (Domino) load", .policy = CLOSED
+	    "directory = { backend = \"ldap\";\n"
+	    "  ldap = { uris = [ \"ldaps://127.0.0.1:1/\" ]; base = \"\"; group_classes = [ \"group\" ];\n"
+	    "    nested_groups = \"in_chain\"; login_domains = [ \"ACME\" ]; }; };\n",
+	    .check = check_ldap_ad },
+	{ "directory.ldap: bad group class and login domain", .policy = CLOSED
+	    "directory = { backend = \"ldap\";\n"
+	    "  ldap = { uris = [ \"ldap://127.0.0.1:1/\" ]; base = \"dc=acme,dc=com\";\n"
+	    "    group_classes = [ \"group)(uid=*\" ]; login_domains = [ \"ACME\\\\\" ]; }; };\n",
+	    .errors = { "directory.ldap.group_classes: \"group)(uid=*\" is not an object class name",
+			"directory.ldap.login_domains: \"ACME\\\" is not a domain name" },
+	    .partial = true },
+	{ "directory.ldap.nested_groups: unknown value", .policy = CLOSED
+	    "directory = { ldap = { nested_groups = \"deep\"; }; };\n",
+	    .errors = { "DIR/p.conf:2: directory.ldap.nested_groups: unknown value \"deep\" "
+			"(expected \"none\" or \"in_chain\" or \"member_of\")" } },
 	{ "directory.backend unknown", .policy = CLOSED "directory = { backend = \"ad\"; };\n",
 	    .errors = { "DIR/p.conf:2: directory.backend: unknown value \"ad\" (expected \"file\" "
 			"or \"ldap\")" } },
