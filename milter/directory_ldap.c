@@ -449,16 +449,18 @@ user_attributes(struct ldap_dir *d)
 	return attrs;
 }
 
-/* "ACME\jdoe", the down-level form Windows users type: the name to search
- * for is jdoe when ACME is one of login_domains (any case), and there is
- * none (not found) for another domain - a prefix is never stripped
- * blindly. A login without a backslash is itself. */
+/* "ACME\jdoe", the down-level form Windows users type: with login_domains
+ * set, the name to search for is jdoe when ACME is one of them (any case),
+ * and there is none (not found, no search) for another domain - a prefix
+ * is never stripped blindly. A login without a backslash, or any login when
+ * login_domains is empty, is itself (a backslash is then just a character,
+ * escaped in the filter). */
 static const char *
 login_name(const struct ldap_dir *d, const char *login)
 {
 	const char *bs = strchr(login, '\\');
 
-	if (bs == NULL)
+	if (bs == NULL || d->cfg.login_domains.n == 0)
 		return login;
 	for (size_t i = 0; i < d->cfg.login_domains.n; i++) {
 		const char *dom = d->cfg.login_domains.v[i];
