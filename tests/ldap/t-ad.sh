@@ -9,7 +9,7 @@
 # verify_local finds an smtp:-only address; ACME\jdoe, UPN and
 # sAMAccountName logins, another domain not found; a disabled account owns
 # nothing; plain ldap:// -> 451 4.7.1 with AD's "Strong(er) authentication
-# required" logged.
+# required" logged; StartTLS on ldap:// works.
 # Usage: tests/ldap/t-ad.sh [path/to/relaywarden]
 set -u
 # shellcheck source=../lib/slapd.sh
@@ -94,6 +94,14 @@ ldt_expect "simple bind over plain ldap://" jdoe "<john.doe@acme.com>" tempfail 
 grep -q 'Strong(er) authentication required' "$LDT_DIR/rw-plain.log" ||
 	ldt_fail "plain ldap://: AD's reason is not in the log: $(grep -m1 'ldap' "$LDT_DIR/rw-plain.log")"
 
-ldt_milter_alive || ldt_fail "relaywarden died during the test"
+# --- StartTLS on ldap:// (README: works too)
+ad_policy "$LDT_DIR/starttls.conf" "unix:$LDT_DIR/starttls.sock" \
+	"s#ldaps://$SAD_IP/#ldap://$SAD_IP/#g; s#^    base = #    starttls = true;\n    base = #" || exit 1
+grep -q '^    starttls = true;$' "$LDT_DIR/starttls.conf" || ldt_fail "starttls variant not written"
+ldt_milter_start "$LDT_DIR/starttls.conf" starttls || exit 1
+ldt_expect "StartTLS on ldap://" 'ACME\jdoe' "<vertrieb@acme.com>" continue starttls
+
+{ ldt_milter_alive && ldt_milter_alive plain && ldt_milter_alive starttls; } ||
+	ldt_fail "relaywarden died during the test"
 ldt_note "t-ad took $(($(now_ms) - t0)) ms"
 ldt_finish
