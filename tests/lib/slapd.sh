@@ -12,6 +12,8 @@
 #                            a free port with "-d stats" logging to DIR/slapd.log,
 #                            wait (<= 30 s) until it answers a search. Exports SLAPD_DIR,
 #                            SLAPD_PORT, SLAPD_URI, SLAPD_PID, SLAPD_LOG.
+#                            SLAPD_SCHEMA=FILE includes one more schema;
+#                            SLAPD_MEMBEROF=1 loads the memberof overlay.
 #   slapd_stop               SIGTERM (SIGKILL after 5 s), reap. Keeps DIR.
 #   slapd_pause/slapd_resume SIGSTOP/SIGCONT: connects succeed, nothing answers.
 #   slapd_restart            stop, then start again on the same port and data.
@@ -142,11 +144,13 @@ include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include /etc/ldap/schema/nis.schema
 include "$LDT_FIXTURES/relaywarden-test.schema"
+${SLAPD_SCHEMA:+include "$SLAPD_SCHEMA"}
 
 pidfile "$dir/slapd.pid"
 argsfile "$dir/slapd.args"
 modulepath /usr/lib/ldap
 moduleload back_mdb
+${SLAPD_MEMBEROF:+moduleload memberof}
 
 database mdb
 maxsize 10485760
@@ -157,6 +161,7 @@ directory "$dir/db"
 index objectClass eq
 index uid,mail,mailAlternateAddress eq
 index cn,member eq
+${SLAPD_MEMBEROF:+overlay memberof}
 
 access to * by * read
 EOF
