@@ -145,6 +145,11 @@ check_group_classes(const struct ldap_config *c, const char *file, struct errlis
 			errlist_add(errs, file, 0, "directory.ldap.group_classes", "\"%s\" is not an "
 			    "object class name (expected letters, digits and '-', or an OID)",
 			    c->group_classes.v[i]);
+}
+
+static void
+check_login_domains(const struct ldap_config *c, const char *file, struct errlist *errs)
+{
 	for (size_t i = 0; i < c->login_domains.n; i++)
 		if (strpbrk(c->login_domains.v[i], "\\@") != NULL)
 			errlist_add(errs, file, 0, "directory.ldap.login_domains", "\"%s\" is not a "
@@ -177,6 +182,7 @@ check_config(const struct ldap_config *c, const char *file, struct errlist *errs
 	/* An empty base is the server's default search base (Domino's LDAP
 	 * searches its whole directory from it, as its documentation advises). */
 	check_group_classes(c, file, errs);
+	check_login_domains(c, file, errs);
 }
 
 static void
