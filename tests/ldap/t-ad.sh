@@ -5,7 +5,8 @@
 # (<!-- test: ad-directory -->) with only the host and file names changed.
 # Asserts the exact reply of each: primary SMTP:, smtp: alias and a group's
 # proxyAddresses alias owned; SIP:/X500: values not owned and counted;
-# nested group send-as (in_chain); deny_groups = "all" refuses an AD group;
+# nested group send-as (in_chain); deny_groups = "all" refuses an AD group
+# (and explain calls it a group);
 # verify_local finds an smtp:-only address; ACME\jdoe, UPN and
 # sAMAccountName logins, another domain not found; a disabled account owns
 # nothing; plain ldap:// -> 451 4.7.1 with AD's "Strong(er) authentication
@@ -86,6 +87,13 @@ ldt_expect_rcpt "SIP: value is no recipient" "<jdoe.sip@acme.com>" "550 5.1.1 No
 ldt_expect_rcpt "unknown recipient" "<nobody@acme.com>" "550 5.1.1 No such user here"
 ldt_expect_rcpt "AD group by mail" "<sales@acme.com>" "550 5.7.1 Mail to groups is not accepted."
 ldt_expect_rcpt "AD group by smtp: alias" "<help@acme.com>" "550 5.7.1 Mail to groups is not accepted."
+
+out=$("$RELAYWARDEN" explain -c "$LDT_DIR/policy.conf" --client 192.0.2.10 \
+	--from "<someone@remote.example>" --rcpt "<vertrieb@acme.com>" 2>&1)
+rc=$?
+[ "$rc" -eq 1 ] && [[ $out == *"recipient: the directory knows it as a group"* ]] &&
+	[[ $out == *"=> 550 5.7.1 Mail to groups is not accepted."* ]] ||
+	ldt_fail "explain does not call the AD group a group (exit $rc): $(printf '%s' "$out" | tr '\n' ' ')"
 
 # --- plain ldap:// with a simple bind: AD refuses, relaywarden says why
 ad_policy "$LDT_DIR/plain.conf" "unix:$LDT_DIR/plain.sock" "s#ldaps://$SAD_IP/#ldap://$SAD_IP/#g" || exit 1
