@@ -7,7 +7,8 @@
 # non-member refused; a locked account (nsAccountLock) owns nothing; and with
 # nested_groups = "in_chain", which 389-ds answers with "Critical extension
 # is unavailable", mail that needs no group is still accepted and only mail
-# that needs one gets 451 4.7.1, with the server's words logged.
+# that needs one gets 451 4.7.1, with the server's words logged; an empty
+# base (Domino's advice) is accepted and searches every suffix.
 # Usage: tests/ldap/t-389ds.sh [path/to/relaywarden]
 set -u
 # shellcheck source=../lib/slapd.sh
@@ -68,6 +69,16 @@ ldt_expect "in_chain unsupported: unknown user still refused" nobody "<dept@acme
 grep -q 'ldap: groups of jdoe unavailable: .*Critical extension is unavailable' "$LDT_DIR/rw-chain.log" ||
 	ldt_fail "in_chain: no warning naming the failed group search"
 
-{ ldt_milter_alive && ldt_milter_alive chain; } || ldt_fail "relaywarden died during the test"
+# An empty base (as for Domino's LDAP): check accepts it, and 389-ds searches
+# all its suffixes from it.
+ds_policy "$LDT_DIR/nobase.conf" "unix:$LDT_DIR/nobase.sock" 's#^    base = .*#    base = "";#' || exit 1
+grep -q '^    base = "";$' "$LDT_DIR/nobase.conf" || ldt_fail "empty-base variant not written"
+ldt_milter_start "$LDT_DIR/nobase.conf" nobase || exit 1
+ldt_expect "empty base: own address" jdoe "<john.doe@acme.com>" continue nobase
+ldt_expect "empty base: nested group (memberOf)" jdoe "<dept@acme.com>" continue nobase
+ldt_expect "empty base: not a member" asmith "<dept@acme.com>" reject nobase
+
+{ ldt_milter_alive && ldt_milter_alive chain && ldt_milter_alive nobase; } ||
+	ldt_fail "relaywarden died during the test"
 ldt_note "t-389ds took $(($(now_ms) - t0)) ms"
 ldt_finish
