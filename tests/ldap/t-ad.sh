@@ -10,7 +10,8 @@
 # verify_local finds an smtp:-only address; ACME\jdoe, UPN and
 # sAMAccountName logins, another domain not found; a disabled account owns
 # nothing; plain ldap:// -> 451 4.7.1 with AD's "Strong(er) authentication
-# required" logged; StartTLS on ldap:// works.
+# required" logged; a CA that did not sign the server's certificate -> 451;
+# StartTLS on ldap:// works.
 # Usage: tests/ldap/t-ad.sh [path/to/relaywarden]
 set -u
 # shellcheck source=../lib/slapd.sh
@@ -102,6 +103,14 @@ ldt_expect "simple bind over plain ldap://" jdoe "<john.doe@acme.com>" tempfail 
 grep -q 'Strong(er) authentication required' "$LDT_DIR/rw-plain.log" ||
 	ldt_fail "plain ldap://: AD's reason is not in the log: $(grep -m1 'ldap' "$LDT_DIR/rw-plain.log")"
 
+# --- a CA that did not sign AD's certificate: 451, never a plain-text fallback
+# (naming the certificate problem in the log is ldap_conn.c's, see issue 16)
+ad_policy "$LDT_DIR/wrongca.conf" "unix:$LDT_DIR/wrongca.sock" "s#\"$SAD_CA\"#\"$SAD_OTHER_CA\"#" || exit 1
+grep -qF "\"$SAD_OTHER_CA\"" "$LDT_DIR/wrongca.conf" || ldt_fail "wrong-CA variant not written"
+ldt_milter_start "$LDT_DIR/wrongca.conf" wrongca || exit 1
+ldt_expect "ldaps with a CA that did not sign the server's certificate" jdoe \
+	"<john.doe@acme.com>" tempfail wrongca
+
 # --- StartTLS on ldap:// (README: works too)
 ad_policy "$LDT_DIR/starttls.conf" "unix:$LDT_DIR/starttls.sock" \
 	"s#ldaps://$SAD_IP/#ldap://$SAD_IP/#g; s#^    base = #    starttls = true;\n    base = #" || exit 1
@@ -109,7 +118,8 @@ grep -q '^    starttls = true;$' "$LDT_DIR/starttls.conf" || ldt_fail "starttls 
 ldt_milter_start "$LDT_DIR/starttls.conf" starttls || exit 1
 ldt_expect "StartTLS on ldap://" 'ACME\jdoe' "<vertrieb@acme.com>" continue starttls
 
-{ ldt_milter_alive && ldt_milter_alive plain && ldt_milter_alive starttls; } ||
+{ ldt_milter_alive && ldt_milter_alive plain && ldt_milter_alive wrongca &&
+	ldt_milter_alive starttls; } ||
 	ldt_fail "relaywarden died during the test"
 ldt_note "t-ad took $(($(now_ms) - t0)) ms"
 ldt_finish
