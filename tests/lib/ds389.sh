@@ -23,6 +23,7 @@
 
 DS_DIR='' DS_PORT='' DS_URI='' DS_PID='' DS_LDAPI='' DS_NAME='' DS_LOG=/dev/null
 DS_BIND='uid=svcrelay,ou=people,dc=acme,dc=com' DS_PASSWORD='Svc-Relay-Pass-42' DS_PWFILE=''
+export DS_BIND DS_PASSWORD
 
 _ds_system_paths() {
 	[ -n "$DS_NAME" ] || return 0
