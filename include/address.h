@@ -38,18 +38,22 @@ struct address {
 	bool bracketed;            /* enclosed in <> */
 	bool quoted;               /* local part was a quoted-string */
 	char local[ADDRESS_LOCAL_MAX + 1];    /* unquoted, escapes resolved, case kept */
-	char domain[ADDRESS_DOMAIN_MAX + 1];  /* lower-case, no trailing dot; "" if none;
+	char domain[ADDRESS_DOMAIN_MAX + 1];  /* lower-case A-label form (idn.h), no
+	                                        trailing dot; "" if none;
 	                                        address literals kept as "[1.2.3.4]" */
 	enum address_route route;
 	char route_domain[ADDRESS_DOMAIN_MAX + 1]; /* hidden destination, lower-case */
 	const char *error;         /* static text when kind == ADDRESS_INVALID */
+	bool bad_idn;              /* invalid because a domain is not IDNA2008: a
+	                              malformed address (553 at MAIL and RCPT) */
 };
 
 /* Parses text (NUL-terminated). Always fills *out; check out->kind. */
 void address_parse(const char *text, struct address *out);
 
 /* Writes the comparison key "local@domain" ("local" when there is no
- * domain), all lower-case, into buf; quoted and unquoted spellings of one
+ * domain), all lower-case (a UTF-8 local part case-folded, idn_local_fold),
+ * into buf; quoted and unquoted spellings of one
  * local part give one key. With delim != '\0', a subaddress is folded
  * first ("user+tag" -> "user"; a local part that starts with delim is kept
  * whole). Returns false (buf "") if it does not fit (buf should be

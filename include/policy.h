@@ -70,6 +70,7 @@ struct sender_policy {
 	struct reply verify_domain_reply;    /* 550 5.1.8 Sender domain does not exist. */
 	bool strict_syntax;
 	struct reply strict_syntax_reply;    /* 501 5.1.7 ... angle brackets. */
+	struct reply malformed_reply;        /* 553 5.1.7: a domain not IDNA2008 */
 	int max_message_size;          /* bytes; 0 = unlimited */
 	struct reply max_message_size_reply; /* 552 5.3.4 ... */
 };
@@ -82,6 +83,7 @@ struct recipient_policy {
 	struct addr_set *allow;
 	struct addr_set *deny;
 	struct reply reply;                 /* 550 5.7.1 Recipient rejected for policy reasons. */
+	struct reply malformed_reply;       /* 553 5.1.3: a domain not IDNA2008 */
 	int max;                            /* accepted recipients per message; 0 = unlimited */
 	struct reply max_reply;             /* 452 4.5.3 Too many recipients (4xx or 5xx) */
 	struct reply verify_local_reply;    /* 550 5.1.1 No such user here */
