@@ -29,6 +29,8 @@ struct dir_user {
 	char *primary;            /* first address, for Domino's log words; "" if none */
 	struct strmap *owned;     /* address keys "local@domain" and "@domain" entries */
 	struct strmap *group_owned; /* addresses of groups the user belongs to */
+	struct strmap *on_behalf; /* addresses whose owners let the user send on
+	                             their behalf (From: beside the user's Sender:) */
 	size_t naddresses;        /* entries in owned, for explain's count */
 };
 
@@ -36,6 +38,9 @@ struct dir_user *directory_user_new(const char *login);
 /* Adds an owned address ("a@b" or "@domain"), lower-cased; the first plain
  * address becomes primary. group selects group_owned. */
 void directory_user_add(struct dir_user *u, const char *address, bool group);
+/* Adds an address ("a@b" or "@domain", a key) the user may name in From:
+ * on its owner's behalf. */
+void directory_user_add_on_behalf(struct dir_user *u, const char *address);
 struct dir_user *directory_user_ref(struct dir_user *u);
 void directory_user_unref(struct dir_user *u);
 

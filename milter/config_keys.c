@@ -22,6 +22,7 @@ static const char *const null_names[] = { "allow", "reject", NULL };
 static const char *const failure_names[] = { "tempfail", "accept", NULL };
 static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
+static const char *const headers_rule_names[] = { "domino", "from_and_sender", NULL };
 
 #define F(field) offsetof(struct policy, field)
 /* The last argument is the default, written as a value of the policy file
@@ -57,6 +58,7 @@ static const struct config_key keys[] = {
 	SECTION("verify_sender"),
 	KEY("verify_sender.envelope", K_BOOL, verify_sender.envelope, "true"),
 	KEY("verify_sender.headers", K_BOOL, verify_sender.headers, "true"),
+	ENUM("verify_sender.headers_rule", verify_sender.headers_rule, headers_rule_names, "domino"),
 	REPLY("verify_sender.malformed_reply", malformed_reply, REPLY_REJECT, "550 5.7.1 Message rejected: malformed originator header"),
 	ENUM("verify_sender.null_sender", verify_sender.null_sender, null_names, "reject"),
 	KEY("verify_sender.recipient_delimiter", K_CHAR, verify_sender.delimiter, "+"),
@@ -126,6 +128,7 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter, "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"),
 	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes, "mail\0mailAlternateAddress\0"),
 	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes, NULL),
+	KEY("directory.ldap.on_behalf_attributes", K_STRLIST, ldap.on_behalf_attributes, NULL),
 	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes, "member\0uniqueMember\0"),
 	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls, NULL),
 	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file, NULL),

@@ -26,6 +26,7 @@ directory_user_new(const char *login)
 	u->primary = xstrdup("");
 	u->owned = strmap_new();
 	u->group_owned = strmap_new();
+	u->on_behalf = strmap_new();
 	return u;
 }
 
@@ -49,6 +50,12 @@ directory_user_add(struct dir_user *u, const char *address, bool group)
 	}
 }
 
+void
+directory_user_add_on_behalf(struct dir_user *u, const char *address)
+{
+	strmap_put(u->on_behalf, address, strlen(address), 1);
+}
+
 struct dir_user *
 directory_user_ref(struct dir_user *u)
 {
@@ -65,6 +72,7 @@ directory_user_unref(struct dir_user *u)
 	free(u->primary);
 	strmap_free(u->owned);
 	strmap_free(u->group_owned);
+	strmap_free(u->on_behalf);
 	free(u);
 }
 

@@ -146,6 +146,7 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	strlist_copy(&d->uris, &s->uris);
 	strlist_copy(&d->address_attributes, &s->address_attributes);
 	strlist_copy(&d->send_as_attributes, &s->send_as_attributes);
+	strlist_copy(&d->on_behalf_attributes, &s->on_behalf_attributes);
 	strlist_copy(&d->member_attributes, &s->member_attributes);
 	d->bind_dn = dup_or_empty(s->bind_dn);
 	d->bind_password_file = dup_or_empty(s->bind_password_file);
@@ -162,6 +163,7 @@ ldap_config_free(struct ldap_config *c)
 	strlist_free(&c->uris);
 	strlist_free(&c->address_attributes);
 	strlist_free(&c->send_as_attributes);
+	strlist_free(&c->on_behalf_attributes);
 	strlist_free(&c->member_attributes);
 	free(c->bind_dn);
 	free(c->bind_password_file);

@@ -108,42 +108,6 @@ convert(const char *lc, char *out, size_t outlen)
 	return err;
 }
 
-/* An A-label must be what its own U-label converts to: "xn--zz" (bad
- * Punycode), "xn--a" (decodes to nothing valid) or an encoding of a
- * disallowed code point are refused, not compared as text. */
-static bool
-alabel_round_trips(const char *label, size_t n)
-{
-	char in[64], back[IDN_DOMAIN_MAX + 1], *u = NULL;
-	bool ok;
-
-	if (n >= sizeof(in))
-		return false;
-	memcpy(in, label, n);
-	in[n] = '\0';
-	if (idn2_to_unicode_8z8z(in, &u, 0) != IDN2_OK)
-		return false;
-	ok = convert(u, back, sizeof(back)) == NULL && strcmp(back, in) == 0;
-	idn2_free(u);
-	return ok;
-}
-
-static bool
-alabels_round_trip(const char *s, size_t n)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.')
-			continue;
-		if (i - start >= 4 && strncmp(s + start, "xn--", 4) == 0 &&
-		    !alabel_round_trips(s + start, i - start))
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
 /* Full Unicode lower case and NFC ("BÜCHER" -> "bücher"): the only mapping
  * applied; NUL-terminated into lc. */
 static bool
@@ -163,6 +127,46 @@ lower_nfc(const char *s, size_t n, char *lc, size_t lclen)
 	}
 	lc[len] = '\0';
 	return memchr(lc, '\0', len) == NULL;
+}
+
+/* An A-label must be what its own U-label converts to: "xn--zz" (bad
+ * Punycode), "xn--a" (decodes to nothing valid) or an encoding of a
+ * disallowed code point are refused, not compared as text. */
+static bool
+alabel_round_trips(const char *label, size_t n)
+{
+	char in[64], back[IDN_DOMAIN_MAX + 1], lc[4 * 64], *u = NULL;
+	bool ok;
+
+	if (n >= sizeof(in))
+		return false;
+	memcpy(in, label, n);
+	in[n] = '\0';
+	if (idn2_to_unicode_8z8z(in, &u, 0) != IDN2_OK)
+		return false;
+	/* Lower-cased too: "xn--bce" (CHEROKEE LETTER WV, which has a lower
+	 * case since Unicode 8) would otherwise be another name than the
+	 * U-label it displays as. */
+	ok = lower_nfc(u, strlen(u), lc, sizeof(lc)) && convert(lc, back, sizeof(back)) == NULL &&
+	    strcmp(back, in) == 0;
+	idn2_free(u);
+	return ok;
+}
+
+static bool
+alabels_round_trip(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (i - start >= 4 && strncmp(s + start, "xn--", 4) == 0 &&
+		    !alabel_round_trips(s + start, i - start))
+			return false;
+		start = i + 1;
+	}
+	return true;
 }
 
 const char *

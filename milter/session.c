@@ -119,7 +119,7 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 static bool
 realm_is_local(const void *ctx, const char *realm)
 {
-	return policy_is_local_domain(ctx, realm);
+	return policy_is_local_realm(ctx, realm);
 }
 
 /* Asks the directory about the login once per message; EOH reuses it. */
