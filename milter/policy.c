@@ -540,6 +540,7 @@ judge_from_and_sender(const struct policy *p, const struct client_facts *c,
 		    behalf ? behalf->domain : "");
 		if (behalf != NULL)
 			strncat(d->detail, ">", sizeof(d->detail) - strlen(d->detail) - 1);
+		d->noteworthy = behalf != NULL;   /* a delegation used: the audit wants it */
 		return;
 	}
 	decision_refuse(d, DECISION_REJECT, "verify_sender", bad.from >= sender->boxes &&
