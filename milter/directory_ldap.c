@@ -195,6 +195,7 @@ struct user_ctx {
 	bool group;                 /* addresses go to group_owned */
 	char *dn;
 	struct strlist send_as_dns;
+	struct strlist own;         /* the entry's own address values, for on_behalf */
 };
 
 static void
@@ -217,6 +218,33 @@ add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
 	ldap_value_free_len(vals);
 }
 
+/* The entry's own address values as stored (and normalised, when that
+ * differs): what an owner's on_behalf attribute may name besides the DN. */
+static void
+remember_own(LDAP *ld, LDAPMessage *e, struct user_ctx *c)
+{
+	char key[ADDRESS_TEXT_MAX], text[ADDRESS_TEXT_MAX];
+
+	if (c->d->cfg.on_behalf_attributes.n == 0)
+		return;
+	for (size_t a = 0; a < c->d->cfg.address_attributes.n; a++) {
+		struct berval **vals = ldap_get_values_len(ld, e, c->d->cfg.address_attributes.v[a]);
+		for (size_t i = 0; vals && vals[i]; i++) {
+			if (vals[i]->bv_len >= sizeof(text) ||
+			    memchr(vals[i]->bv_val, '\0', vals[i]->bv_len))
+				continue;
+			memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
+			text[vals[i]->bv_len] = '\0';
+			if (text[0] == '@' || !directory_owned_key(text, key, sizeof(key)))
+				continue;
+			strlist_add(&c->own, text);
+			if (strcmp(key, text) != 0)
+				strlist_add(&c->own, key);
+		}
+		ldap_value_free_len(vals);
+	}
+}
+
 static void
 collect_user(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -233,6 +261,7 @@ collect_user(LDAP *ld, LDAPMessage *e, void *arg)
 		add_values(ld, e, c->d->cfg.address_attributes.v[i], c, NULL);
 	for (size_t i = 0; i < c->d->cfg.send_as_attributes.n; i++)
 		add_values(ld, e, c->d->cfg.send_as_attributes.v[i], c, &c->send_as_dns);
+	remember_own(ld, e, c);
 }
 
 static void
@@ -298,6 +327,70 @@ add_groups(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
 	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
 }
 
+/* ---- on-behalf grants: owners whose on_behalf_attributes name this user ---- */
+
+static void
+collect_on_behalf(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct user_ctx *c = arg;
+	char key[ADDRESS_TEXT_MAX], text[ADDRESS_TEXT_MAX];
+
+	for (size_t a = 0; a < c->d->cfg.address_attributes.n; a++) {
+		struct berval **vals = ldap_get_values_len(ld, e, c->d->cfg.address_attributes.v[a]);
+		for (size_t i = 0; vals && vals[i]; i++) {
+			if (vals[i]->bv_len >= sizeof(text) ||
+			    memchr(vals[i]->bv_val, '\0', vals[i]->bv_len))
+				continue;
+			memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
+			text[vals[i]->bv_len] = '\0';
+			if (strchr(text, '=') == NULL && directory_owned_key(text, key, sizeof(key)))
+				directory_user_add_on_behalf(c->user, key);
+		}
+		ldap_value_free_len(vals);
+	}
+}
+
+/* (|(attr=<dn>)(attr=<own address>)...) over every on_behalf attribute;
+ * each value escaped by filter_expand. */
+static char *
+on_behalf_filter(struct ldap_dir *d, struct user_ctx *c)
+{
+	char *parts = xstrdup(""), *f;
+
+	for (size_t i = 0; i < d->cfg.on_behalf_attributes.n; i++) {
+		char *tmpl = xasprintf("(%s=%%u)", d->cfg.on_behalf_attributes.v[i]);
+		for (size_t k = 0; k <= c->own.n; k++) {
+			char *one = filter_expand(tmpl, 'u', k == c->own.n ? c->dn : c->own.v[k]);
+			char *joined = xasprintf("%s%s", parts, one ? one : "");
+			free(one);
+			free(parts);
+			parts = joined;
+		}
+		free(tmpl);
+	}
+	f = xasprintf("(|%s)", parts);
+	free(parts);
+	return f;
+}
+
+/* One more search, only when on_behalf_attributes is set: the owners who
+ * granted this user on-behalf rights, and their addresses. */
+static enum lookup_result
+add_on_behalf(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
+{
+	if (d->cfg.on_behalf_attributes.n == 0)
+		return LOOKUP_FOUND;
+	char *filter = on_behalf_filter(d, c);
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
+		100, false };
+	int entries;
+	enum lookup_result r = ldap_conn_search(d->conn, &s, collect_on_behalf, c, &entries, why,
+	    whylen);
+
+	free(filter);
+	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
+}
+
 static char **
 user_attributes(struct ldap_dir *d)
 {
@@ -316,7 +409,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
     size_t whylen)
 {
 	struct ldap_dir *d = state;
-	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 } };
+	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 }, { 0 } };
 	char *filter = filter_expand(d->cfg.user_filter, 'u', login);
 	char **attrs = user_attributes(d);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
@@ -334,12 +427,15 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 		r = add_delegations(d, &c, why, whylen);
 	if (r == LOOKUP_FOUND && d->cfg.want_groups)
 		r = add_groups(d, &c, why, whylen);
+	if (r == LOOKUP_FOUND)
+		r = add_on_behalf(d, &c, why, whylen);
 	if (r == LOOKUP_TEMPFAIL)
 		directory_count(COUNT_FAILURE);
 	free(filter);
 	free(attrs);
 	free(c.dn);
 	strlist_free(&c.send_as_dns);
+	strlist_free(&c.own);
 	if (r == LOOKUP_FOUND)
 		*out = c.user;
 	else
