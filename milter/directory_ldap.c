@@ -16,6 +16,7 @@
 
 #include "address.h"
 #include "directory_ldap.h"
+#include "idn.h"
 #include "ldap_conn.h"
 #include "log.h"
 #include "xalloc.h"
@@ -459,13 +460,39 @@ collect_kind(LDAP *ld, LDAPMessage *e, void *arg)
 	ldap_value_free_len(vals);
 }
 
+/* recipient_filter for the address key; for an international domain also
+ * for its U-label form, OR-ed: a directory may store either (the key is
+ * always the A-label form). */
+static char *
+recipient_search_filter(struct ldap_dir *d, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	char shown[2 * ADDRESS_TEXT_MAX], *u = NULL;
+
+	if (at == NULL || !idn_domain_is_international(at + 1))
+		return filter_expand(d->cfg.recipient_filter, 's', address);
+	idn_domain_display(at + 1, shown, sizeof(shown));     /* "U (A)" */
+	char *cut = strstr(shown, " (");
+	if (cut == NULL)
+		return filter_expand(d->cfg.recipient_filter, 's', address);
+	*cut = '\0';
+	u = xasprintf("%.*s@%s", (int)(at - address), address, shown);
+	char *fa = filter_expand(d->cfg.recipient_filter, 's', address);
+	char *fu = filter_expand(d->cfg.recipient_filter, 's', u);
+	char *f = fa && fu ? xasprintf("(|%s%s)", fa, fu) : NULL;
+	free(fa);
+	free(fu);
+	free(u);
+	return f;
+}
+
 static enum lookup_result
 ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kind, char *why,
     size_t whylen)
 {
 	struct ldap_dir *d = state;
 	char *attrs[] = { "objectClass", NULL };
-	char *filter = filter_expand(d->cfg.recipient_filter, 's', address);
+	char *filter = recipient_search_filter(d, address);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
 	bool group = false;
 	int entries = 0;
