@@ -529,25 +529,26 @@ judge_from_and_sender(const struct policy *p, const struct client_facts *c,
 	/* On behalf needs the user's own Sender: beside it, as readers show
 	 * "Sender on behalf of From"; without one it would be send-as. */
 	bad.from = first_not_owned(p, s->user, sender, "Sender", NULL, t);
-	if (bad.from == NULL)
+	bool in_sender = bad.from != NULL;
+	if (!in_sender)
 		bad.from = first_not_owned(p, s->user, from, "From",
 		    sender->count > 0 ? &behalf : NULL, t);
-	if (bad.from == NULL) {
-		d->reason = behalf != NULL ? "From: on behalf of its owner, Sender: owned" :
-		    "originator headers owned by authenticated user";
-		snprintf(d->detail, sizeof(d->detail), "headers_rule=from_and_sender%s%s%s%s",
-		    behalf ? " on_behalf=<" : "", behalf ? behalf->local : "", behalf ? "@" : "",
-		    behalf ? behalf->domain : "");
-		if (behalf != NULL)
-			strncat(d->detail, ">", sizeof(d->detail) - strlen(d->detail) - 1);
-		d->noteworthy = behalf != NULL;   /* a delegation used: the audit wants it */
+	if (bad.from != NULL) {
+		decision_refuse(d, DECISION_REJECT, "verify_sender", in_sender ?
+		    "header sender not owned by authenticated user (Sender:, headers_rule "
+		    "from_and_sender)" : "header sender not owned by authenticated user (From:, "
+		    "headers_rule from_and_sender)", &p->verify_sender.reply);
+		domino_words(d, c, &bad);
 		return;
 	}
-	decision_refuse(d, DECISION_REJECT, "verify_sender", bad.from >= sender->boxes &&
-	    bad.from < sender->boxes + sender->count ? "header sender not owned by authenticated "
-	    "user (Sender:, headers_rule from_and_sender)" : "header sender not owned by "
-	    "authenticated user (From:, headers_rule from_and_sender)", &p->verify_sender.reply);
-	domino_words(d, c, &bad);
+	d->reason = behalf != NULL ? "From: on behalf of its owner, Sender: owned" :
+	    "originator headers owned by authenticated user";
+	if (behalf != NULL)
+		snprintf(d->detail, sizeof(d->detail), "headers_rule=from_and_sender on_behalf=<%s@%s>",
+		    behalf->local, behalf->domain);
+	else
+		snprintf(d->detail, sizeof(d->detail), "headers_rule=from_and_sender");
+	d->noteworthy = behalf != NULL;   /* a delegation used: the audit wants it */
 }
 
 static void
