@@ -3,10 +3,12 @@
  *
  * Parses what the MTA hands a milter as the first argument of MAIL FROM or
  * RCPT TO ("<user@example.com>", "<>", "<@a,@b:user@c>", or without angle
- * brackets) into a fixed-size struct; never allocates, never reads past the
- * terminating NUL, never writes past its buffers. Also finds destinations
- * hidden in the local part (percent hack, bang path, quoted "@", source
- * route), which the relay decision judges instead of the visible domain.
+ * brackets) into a fixed-size struct; allocates nothing it keeps (an
+ * international domain is converted to its A-label form by idn.c, which
+ * frees what libidn2 allocates), never reads past the terminating NUL, never
+ * writes past its buffers. Also finds destinations hidden in the local part
+ * (percent hack, bang path, quoted "@", source route), which the relay
+ * decision judges instead of the visible domain.
  * Pure and thread-safe.
  */
 #ifndef RW_ADDRESS_H
