@@ -3,10 +3,12 @@
  *
  * Parses what the MTA hands a milter as the first argument of MAIL FROM or
  * RCPT TO ("<user@example.com>", "<>", "<@a,@b:user@c>", or without angle
- * brackets) into a fixed-size struct; never allocates, never reads past the
- * terminating NUL, never writes past its buffers. Also finds destinations
- * hidden in the local part (percent hack, bang path, quoted "@", source
- * route), which the relay decision judges instead of the visible domain.
+ * brackets) into a fixed-size struct; allocates nothing it keeps (an
+ * international domain is converted to its A-label form by idn.c, which
+ * frees what libidn2 allocates), never reads past the terminating NUL, never
+ * writes past its buffers. Also finds destinations hidden in the local part
+ * (percent hack, bang path, quoted "@", source route), which the relay
+ * decision judges instead of the visible domain.
  * Pure and thread-safe.
  */
 #ifndef RW_ADDRESS_H
@@ -38,18 +40,22 @@ struct address {
 	bool bracketed;            /* enclosed in <> */
 	bool quoted;               /* local part was a quoted-string */
 	char local[ADDRESS_LOCAL_MAX + 1];    /* unquoted, escapes resolved, case kept */
-	char domain[ADDRESS_DOMAIN_MAX + 1];  /* lower-case, no trailing dot; "" if none;
+	char domain[ADDRESS_DOMAIN_MAX + 1];  /* lower-case A-label form (idn.h), no
+	                                        trailing dot; "" if none;
 	                                        address literals kept as "[1.2.3.4]" */
 	enum address_route route;
 	char route_domain[ADDRESS_DOMAIN_MAX + 1]; /* hidden destination, lower-case */
 	const char *error;         /* static text when kind == ADDRESS_INVALID */
+	bool bad_idn;              /* invalid because a domain is not IDNA2008: a
+	                              malformed address (553 at MAIL and RCPT) */
 };
 
 /* Parses text (NUL-terminated). Always fills *out; check out->kind. */
 void address_parse(const char *text, struct address *out);
 
 /* Writes the comparison key "local@domain" ("local" when there is no
- * domain), all lower-case, into buf; quoted and unquoted spellings of one
+ * domain), all lower-case (a UTF-8 local part case-folded, idn_local_fold),
+ * into buf; quoted and unquoted spellings of one
  * local part give one key. With delim != '\0', a subaddress is folded
  * first ("user+tag" -> "user"; a local part that starts with delim is kept
  * whole). Returns false (buf "") if it does not fit (buf should be

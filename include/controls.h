@@ -47,7 +47,8 @@ struct mail_facts {
 
 /* True if verify_hostname needs a forward lookup of the client's name. */
 bool controls_needs_hostname(const struct policy *p, const struct client_facts *c);
-/* At MAIL, in order: verify_hostname, strict_syntax, SIZE=, sender.deny /
+/* At MAIL, in order: verify_hostname, strict_syntax, a malformed (not
+ * IDNA2008) domain, SIZE=, sender.deny /
  * sender.allow, protect_local_senders. */
 void controls_decide_sender(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
@@ -58,7 +59,8 @@ bool controls_needs_sender_domain(const struct policy *p, const struct address *
 void controls_decide_sender_domain(const struct policy *p, const struct address *from,
     enum dns_answer a, const char *why, struct decision *d, const struct trace *t);
 
-/* At RCPT, before the relay decision: strict_syntax. */
+/* At RCPT, before the relay decision: strict_syntax, then a malformed (not
+ * IDNA2008) domain (553 5.1.3). */
 void controls_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
     struct decision *d, const struct trace *t);
 /* At RCPT, after the relay decision: recipients.max (accepted = recipients

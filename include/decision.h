@@ -24,6 +24,7 @@ struct decision {
 	enum decision_action action;
 	bool would_reject;               /* report_only turned a refusal into CONTINUE */
 	bool disconnect;                 /* error_limit reached: 421 and close */
+	bool noteworthy;                 /* an accept worth an info line (on-behalf used) */
 	const char *rule;                /* "relay", "verify_sender", "directory", ... */
 	const char *reason;              /* static, in a Domino admin's words */
 	const struct reply *reply;       /* points into the policy; NULL on CONTINUE */

@@ -29,6 +29,8 @@ struct dir_user {
 	char *primary;            /* first address, for Domino's log words; "" if none */
 	struct strmap *owned;     /* address keys "local@domain" and "@domain" entries */
 	struct strmap *group_owned; /* addresses of groups the user belongs to */
+	struct strmap *on_behalf; /* addresses whose owners let the user send on
+	                             their behalf (From: beside the user's Sender:) */
 	size_t naddresses;        /* entries in owned, for explain's count */
 	char *groups_error;       /* NULL, or why group_owned could not be read: only
 	                           * a sender that needs a group is then unavailable */
@@ -40,6 +42,9 @@ struct dir_user *directory_user_new(const char *login);
 void directory_user_add(struct dir_user *u, const char *address, bool group);
 /* The group search failed (why): group_owned is unknown, not empty. */
 void directory_user_groups_failed(struct dir_user *u, const char *why);
+/* Adds an address ("a@b" or "@domain", a key) the user may name in From:
+ * on its owner's behalf. */
+void directory_user_add_on_behalf(struct dir_user *u, const char *address);
 struct dir_user *directory_user_ref(struct dir_user *u);
 void directory_user_unref(struct dir_user *u);
 

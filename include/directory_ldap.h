@@ -37,6 +37,8 @@ struct ldap_config {
 	char *group_filter;
 	struct strlist address_attributes;
 	struct strlist send_as_attributes;
+	struct strlist on_behalf_attributes; /* on an owner: addresses or DNs of users
+	                                        who may send on its behalf */
 	struct strlist member_attributes;
 	struct strlist group_classes;  /* objectClass values that make an entry a group */
 	enum ldap_nested_groups nested_groups;

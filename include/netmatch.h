@@ -10,7 +10,8 @@
  * subdomain on a label boundary (never notacme.com); "@acme.com" matches that
  * domain only; ".acme.com" matches subdomains only; "*" matches everything.
  * Comparison is ASCII case-insensitive and one trailing dot is ignored on both
- * sides. Non-ASCII names must be given in A-label (xn--) form.
+ * sides. International names may be given as U-labels or A-labels; both are
+ * stored and compared in A-label form (idn.h).
  */
 #ifndef RW_NETMATCH_H
 #define RW_NETMATCH_H
@@ -32,9 +33,10 @@ bool ip_port_parse(const char *v, long default_port, char *out, size_t len);
 /* Formats like inet_ntop; buf should hold 46 bytes. */
 void ip_format(const struct ip_addr *ip, char *buf, size_t len);
 
-/* Lower-cases name into out, drops one trailing dot and checks it is a
- * plausible DNS name (labels of [a-z0-9_-], 1-63 bytes, total <= 253).
- * Returns false (and leaves out unspecified) when it is not. */
+/* Writes name's lower-case A-label form (idn_domain_to_ascii) into out
+ * (outlen >= 254) without one trailing dot and checks it is a plausible DNS
+ * name (labels of [a-z0-9_-], 1-63 bytes, total <= 253; an international
+ * name must be IDNA2008). Returns false (out unspecified) when it is not. */
 bool domain_normalize(const char *name, char *out, size_t outlen);
 
 /* ---- domain sets: relay.allow_to_domains, relay.deny_to_domains, ... ---- */

@@ -36,6 +36,7 @@ enum on_failure { ON_FAILURE_TEMPFAIL, ON_FAILURE_ACCEPT };
 enum directory_backend { BACKEND_FILE, BACKEND_LDAP };
 enum deny_groups { DENY_GROUPS_NONE, DENY_GROUPS_EXTERNAL, DENY_GROUPS_ALL };
 enum dnsbl_action { DNSBL_LOG, DNSBL_TAG, DNSBL_REJECT };
+enum headers_rule { HEADERS_DOMINO, HEADERS_FROM_AND_SENDER };
 
 struct dns;
 
@@ -70,6 +71,7 @@ struct sender_policy {
 	struct reply verify_domain_reply;    /* 550 5.1.8 Sender domain does not exist. */
 	bool strict_syntax;
 	struct reply strict_syntax_reply;    /* 501 5.1.7 ... angle brackets. */
+	struct reply malformed_reply;        /* 553 5.1.7: a domain not IDNA2008 */
 	int max_message_size;          /* bytes; 0 = unlimited */
 	struct reply max_message_size_reply; /* 552 5.3.4 ... */
 };
@@ -82,6 +84,7 @@ struct recipient_policy {
 	struct addr_set *allow;
 	struct addr_set *deny;
 	struct reply reply;                 /* 550 5.7.1 Recipient rejected for policy reasons. */
+	struct reply malformed_reply;       /* 553 5.1.3: a domain not IDNA2008 */
 	int max;                            /* accepted recipients per message; 0 = unlimited */
 	struct reply max_reply;             /* 452 4.5.3 Too many recipients (4xx or 5xx) */
 	struct reply verify_local_reply;    /* 550 5.1.1 No such user here */
@@ -111,6 +114,7 @@ struct relay_policy {
 struct verify_sender_policy {
 	bool envelope;
 	bool headers;
+	enum headers_rule headers_rule; /* domino: Sender: else From:; from_and_sender: both */
 	enum null_sender null_sender;
 	char delimiter;                /* '\0' = no subaddress folding */
 	bool group_send_as;
@@ -172,6 +176,16 @@ static inline bool
 policy_is_local_domain(const struct policy *p, const char *domain)
 {
 	return strmap_get(p->local_domain_names, domain, strlen(domain), NULL);
+}
+
+/* The same for a login's realm as the client wrote it ("bücher.example"
+ * or "xn--bcher-kva.example"): normalised first (A-label form). */
+static inline bool
+policy_is_local_realm(const struct policy *p, const char *realm)
+{
+	char name[256];
+
+	return domain_normalize(realm, name, sizeof(name)) && policy_is_local_domain(p, name);
 }
 
 /* ---- facts: what the MTA and the directory told us ---- */
@@ -240,7 +254,10 @@ struct header_facts {
 
 /* True if end of headers needs a directory answer (verify_sender.headers). */
 bool policy_needs_owner_headers(const struct policy *p, const char *auth);
-/* §4 headers: Sender: if present, else From:; every mailbox must be owned. */
+/* §4 headers: Sender: if present, else From:; every mailbox must be owned.
+ * With headers_rule "from_and_sender", every mailbox of both must be owned,
+ * except that, beside an owned Sender:, a From: mailbox may be one whose
+ * owner granted the user on-behalf rights (dir_user.on_behalf). */
 void policy_decide_headers(const struct policy *p, const struct client_facts *c,
     const struct sender_facts *s, const struct header_facts *h, struct decision *d,
     const struct trace *t);

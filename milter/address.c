@@ -1,8 +1,8 @@
 /*
  * address.c - RFC 5321 path parsing, normalisation and hidden-route finding.
  *
- * Owns nothing: every function works on caller buffers, never allocates,
- * never reads past the input's NUL (or ADDRESS_TEXT_MAX + 1 bytes of it) and
+ * Owns nothing: every function works on caller buffers (an international
+ * domain costs libidn2 a transient allocation, freed at once), never reads past the input's NUL (or ADDRESS_TEXT_MAX + 1 bytes of it) and
  * never writes past a buffer; anything too long is refused, not truncated.
  * Pure and thread-safe; callable from any libmilter worker and from explain.
  *
@@ -12,8 +12,10 @@
  * '_' in domains, UTF-8 bytes), but never where that could hide a route.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
+#include "idn.h"
 
 #define ATEXT_SPECIALS "!#$%&'*+-/=?^_`{|}~"
 
@@ -52,8 +54,19 @@ fail(struct address *out, const char *why)
 	out->error = why;
 }
 
+static bool
+needs_idn(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80 || ((i == 0 || s[i - 1] == '.') && n - i >= 4 &&
+		    strncasecmp(s + i, "xn--", 4) == 0))
+			return true;
+	return false;
+}
+
 /* Lower-cases s[0..n) into dst (ADDRESS_DOMAIN_MAX + 1 bytes) without one
- * trailing dot; used for hidden destinations, which are judged, not trusted. */
+ * trailing dot; used for hidden destinations, which are judged, not trusted.
+ * An international one is judged in A-label form like any domain. */
 static const char *
 route_copy(const char *s, size_t n, char *dst)
 {
@@ -61,6 +74,8 @@ route_copy(const char *s, size_t n, char *dst)
 		n--;
 	if (n > ADDRESS_DOMAIN_MAX)
 		return "route domain too long";
+	if (n > 0 && needs_idn(s, n))
+		return idn_domain_to_ascii(s, n, dst, ADDRESS_DOMAIN_MAX + 1);
 	for (size_t i = 0; i < n; i++)
 		dst[i] = ascii_lower(s[i]);
 	dst[n] = '\0';
@@ -115,6 +130,8 @@ domain_copy(const char *s, size_t n, char *dst)
 	err = s[0] == '[' ? check_literal(s, n) : check_labels(s, n);
 	if (err != NULL)
 		return err;
+	if (s[0] != '[' && needs_idn(s, n))    /* U-labels and A-labels: one form */
+		return idn_domain_to_ascii(s, n, dst, ADDRESS_DOMAIN_MAX + 1);
 	for (size_t i = 0; i < n; i++)
 		dst[i] = ascii_lower(s[i]);
 	dst[n] = '\0';
@@ -326,8 +343,10 @@ address_parse(const char *text, struct address *out)
 		err = "no address";
 	else if ((err = scan_text(text, &len)) == NULL)
 		err = parse_path(text, len, out);
-	if (err != NULL)
+	if (err != NULL) {
 		fail(out, err);
+		out->bad_idn = idn_error_is_idna(err);
+	}
 }
 
 bool
@@ -348,11 +367,16 @@ address_key(const struct address *a, char delim, char *buf, size_t len)
 	/* "local" alone must never read as some other "local@domain". */
 	if (nd == 0 && memchr(a->local, '@', nl) != NULL)
 		return false;
-	need = nl + (nd > 0 ? 1 + nd : 0) + 1;
-	if (need > len)
+	/* JÖRG and jörg are one mailbox (Postfix folds UTF-8 the same way). */
+	if ((nl = idn_local_fold(a->local, nl, buf, len)) == (size_t)-1) {
+		buf[0] = '\0';
 		return false;
-	for (size_t i = 0; i < nl; i++)
-		buf[i] = ascii_lower(a->local[i]);
+	}
+	need = nl + (nd > 0 ? 1 + nd : 0) + 1;
+	if (need > len) {
+		buf[0] = '\0';
+		return false;
+	}
 	if (nd > 0) {
 		buf[nl] = '@';
 		memcpy(buf + nl + 1, a->domain, nd);

@@ -23,6 +23,7 @@ static const char *const failure_names[] = { "tempfail", "accept", NULL };
 static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
 static const char *const nested_names[] = { "none", "in_chain", "member_of", NULL };
+static const char *const headers_rule_names[] = { "domino", "from_and_sender", NULL };
 
 #define F(field) offsetof(struct policy, field)
 /* The last argument is the default, written as a value of the policy file
@@ -58,6 +59,7 @@ static const struct config_key keys[] = {
 	SECTION("verify_sender"),
 	KEY("verify_sender.envelope", K_BOOL, verify_sender.envelope, "true"),
 	KEY("verify_sender.headers", K_BOOL, verify_sender.headers, "true"),
+	ENUM("verify_sender.headers_rule", verify_sender.headers_rule, headers_rule_names, "domino"),
 	REPLY("verify_sender.malformed_reply", malformed_reply, REPLY_REJECT, "550 5.7.1 Message rejected: malformed originator header"),
 	ENUM("verify_sender.null_sender", verify_sender.null_sender, null_names, "reject"),
 	KEY("verify_sender.recipient_delimiter", K_CHAR, verify_sender.delimiter, "+"),
@@ -88,12 +90,14 @@ static const struct config_key keys[] = {
 	REPLY("sender.verify_domain_reply", sender.verify_domain_reply, REPLY_REJECT, "550 5.1.8 Sender domain does not exist."),
 	KEY("sender.strict_syntax", K_BOOL, sender.strict_syntax, NULL),
 	REPLY("sender.strict_syntax_reply", sender.strict_syntax_reply, REPLY_REJECT, "501 5.1.7 Address must be enclosed in angle brackets."),
+	REPLY("sender.malformed_reply", sender.malformed_reply, REPLY_REJECT, "553 5.1.7 Sender address rejected: malformed address"),
 	INT("sender.max_message_size", sender.max_message_size, 0, 2147483647, NULL),
 	REPLY("sender.max_message_size_reply", sender.max_message_size_reply, REPLY_REJECT, "552 5.3.4 Message size exceeds fixed maximum message size"),
 	SECTION("recipients"),
 	KEY("recipients.allow", K_ADDRS, recipients.allow, NULL),
 	KEY("recipients.deny", K_ADDRS, recipients.deny, NULL),
 	REPLY("recipients.reply", recipients.reply, REPLY_REJECT, "550 5.7.1 Recipient rejected for policy reasons."),
+	REPLY("recipients.malformed_reply", recipients.malformed_reply, REPLY_REJECT, "553 5.1.3 Recipient address rejected: malformed address"),
 	KEY("recipients.verify_local", K_BOOL, recipients.verify_local, NULL),
 	ENUM("recipients.deny_groups", recipients.deny_groups, groups_names, "none"),
 	KEY("recipients.deny_ambiguous", K_BOOL, recipients.deny_ambiguous, NULL),
@@ -125,6 +129,7 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.group_filter", K_STRING, ldap.group_filter, ""),
 	KEY("directory.ldap.address_attributes", K_STRLIST, ldap.address_attributes, "mail\0mailAlternateAddress\0"),
 	KEY("directory.ldap.send_as_attributes", K_STRLIST, ldap.send_as_attributes, NULL),
+	KEY("directory.ldap.on_behalf_attributes", K_STRLIST, ldap.on_behalf_attributes, NULL),
 	KEY("directory.ldap.member_attributes", K_STRLIST, ldap.member_attributes, "member\0uniqueMember\0"),
 	KEY("directory.ldap.group_classes", K_STRLIST, ldap.group_classes, "groupOfNames\0groupOfUniqueNames\0groupOfURLs\0group\0"),
 	ENUM("directory.ldap.nested_groups", ldap.nested_groups, nested_names, "none"),

@@ -176,6 +176,21 @@ syntax_refused(const struct policy *p, const struct address *a, const char *what
 	return true;
 }
 
+/* A domain that is not IDNA2008 (or an A-label that does not round-trip)
+ * names no mailbox: refused as malformed, never compared as raw bytes. */
+static bool
+malformed_refused(const struct reply *reply, const struct address *a, const char *what,
+    struct decision *d, const struct trace *t)
+{
+	if (a->kind != ADDRESS_INVALID || !a->bad_idn)
+		return false;
+	decision_trace(t, "address: %s address is malformed (%s): refused", what, a->error);
+	decision_refuse(d, DECISION_REJECT, "malformed_address", "domain is not valid IDNA2008",
+	    reply);
+	snprintf(d->detail, sizeof(d->detail), "%s", a->error);
+	return true;
+}
+
 static bool
 size_refused(const struct policy *p, long long size, struct decision *d, const struct trace *t)
 {
@@ -248,7 +263,9 @@ controls_decide_sender(const struct policy *p, const struct client_facts *c,
 		if (d->action != DECISION_CONTINUE)
 			return;
 	}
-	if (syntax_refused(p, m->from, "sender", d, t) || size_refused(p, m->size, d, t) ||
+	if (syntax_refused(p, m->from, "sender", d, t) ||
+	    malformed_refused(&p->sender.malformed_reply, m->from, "sender", d, t) ||
+	    size_refused(p, m->size, d, t) ||
 	    sender_lists_refused(p, m->from, d, t) ||
 	    protect_refused(p, rs, m->from, m->authenticated, d, t))
 		return;
@@ -287,7 +304,8 @@ controls_decide_rcpt_syntax(const struct policy *p, const struct address *rcpt,
     struct decision *d, const struct trace *t)
 {
 	decision_init(d);
-	syntax_refused(p, rcpt, "recipient", d, t);
+	if (!syntax_refused(p, rcpt, "recipient", d, t))
+		malformed_refused(&p->recipients.malformed_reply, rcpt, "recipient", d, t);
 }
 
 void

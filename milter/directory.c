@@ -26,6 +26,7 @@ directory_user_new(const char *login)
 	u->primary = xstrdup("");
 	u->owned = strmap_new();
 	u->group_owned = strmap_new();
+	u->on_behalf = strmap_new();
 	return u;
 }
 
@@ -56,6 +57,12 @@ directory_user_groups_failed(struct dir_user *u, const char *why)
 	u->groups_error = xstrdup(why[0] ? why : "group search failed");
 }
 
+void
+directory_user_add_on_behalf(struct dir_user *u, const char *address)
+{
+	strmap_put(u->on_behalf, address, strlen(address), 1);
+}
+
 struct dir_user *
 directory_user_ref(struct dir_user *u)
 {
@@ -73,6 +80,7 @@ directory_user_unref(struct dir_user *u)
 	strmap_free(u->owned);
 	strmap_free(u->group_owned);
 	free(u->groups_error);
+	strmap_free(u->on_behalf);
 	free(u);
 }
 

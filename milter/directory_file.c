@@ -33,7 +33,8 @@ struct loader {
 	const char *path;
 };
 
-static const char *const user_keys[] = { "login", "names", "addresses", "send_as", NULL };
+static const char *const user_keys[] = { "login", "names", "addresses", "send_as", "on_behalf",
+	NULL };
 static const char *const group_keys[] = { "name", "addresses", "members", NULL };
 
 static void RW_PRINTF(4, 5)
@@ -130,6 +131,8 @@ index_key(struct loader *l, config_setting_t *s, const char *key, size_t user, c
 	strmap_put(l->fd->index, key, strlen(key), (unsigned)user + 1);
 }
 
+static bool login_as_address(const struct file_dir *fd, const char *login, unsigned *user);
+
 struct user_ctx {
 	size_t user;
 	struct user_scratch *scratch;
@@ -180,6 +183,25 @@ add_send_as(struct loader *l, config_setting_t *s, const char *v, void *arg)
 	}
 	for (size_t i = 0; i < uc->scratch[other - 1].n; i++)
 		directory_user_add(u, uc->scratch[other - 1].addrs[i], false);
+}
+
+/* on_behalf on an owner's entry names a user (login, name or address) who
+ * may put the owner's addresses in From: beside the user's own Sender:. */
+static void
+add_on_behalf(struct loader *l, config_setting_t *s, const char *v, void *arg)
+{
+	struct user_ctx *uc = arg;
+	const struct user_scratch *owner = &uc->scratch[uc->user];
+	unsigned delegate;
+
+	if (!strmap_get(l->fd->index, v, strlen(v), &delegate) &&
+	    !login_as_address(l->fd, v, &delegate)) {
+		load_error(l, s, "users.on_behalf", "\"%s\" is not a known user (expected the login, "
+		    "a name or an address of a user)", v);
+		return;
+	}
+	for (size_t i = 0; i < owner->n; i++)
+		directory_user_add_on_behalf(l->fd->users[delegate - 1], owner->addrs[i]);
 }
 
 struct group_ctx {
@@ -268,7 +290,20 @@ load_users(struct loader *l, config_setting_t *users, struct user_scratch *scrat
 	for (size_t u = 0; u < l->fd->nusers; u++) {
 		struct user_ctx uc = { u, scratch };
 		each_string(l, scratch[u].entry, "users", "send_as", add_send_as, &uc);
+		each_string(l, scratch[u].entry, "users", "on_behalf", add_on_behalf, &uc);
 	}
+}
+
+/* A login written as an address matches in its normalised form too
+ * ("JÖRG@bücher.example" is jörg@xn--bcher-kva.example). */
+static bool
+login_as_address(const struct file_dir *fd, const char *login, unsigned *user)
+{
+	char key[ADDRESS_TEXT_MAX];
+
+	return strchr(login, '@') != NULL && login[0] != '@' &&
+	    directory_owned_key(login, key, sizeof(key)) &&
+	    strmap_get(fd->index, key, strlen(key), user);
 }
 
 static enum lookup_result
@@ -279,7 +314,8 @@ file_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 
 	(void)why;
 	(void)whylen;
-	if (!strmap_get(fd->index, login, strlen(login), &user))
+	if (!strmap_get(fd->index, login, strlen(login), &user) && !login_as_address(fd, login,
+	    &user))
 		return LOOKUP_NOTFOUND;
 	*out = directory_user_ref(fd->users[user - 1]);
 	return LOOKUP_FOUND;

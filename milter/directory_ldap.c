@@ -16,6 +16,7 @@
 
 #include "address.h"
 #include "directory_ldap.h"
+#include "idn.h"
 #include "ldap_conn.h"
 #include "log.h"
 #include "xalloc.h"
@@ -192,6 +193,7 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	strlist_copy(&d->uris, &s->uris);
 	strlist_copy(&d->address_attributes, &s->address_attributes);
 	strlist_copy(&d->send_as_attributes, &s->send_as_attributes);
+	strlist_copy(&d->on_behalf_attributes, &s->on_behalf_attributes);
 	strlist_copy(&d->member_attributes, &s->member_attributes);
 	strlist_copy(&d->group_classes, &s->group_classes);
 	strlist_copy(&d->login_domains, &s->login_domains);
@@ -210,6 +212,7 @@ ldap_config_free(struct ldap_config *c)
 	strlist_free(&c->uris);
 	strlist_free(&c->address_attributes);
 	strlist_free(&c->send_as_attributes);
+	strlist_free(&c->on_behalf_attributes);
 	strlist_free(&c->member_attributes);
 	strlist_free(&c->group_classes);
 	strlist_free(&c->login_domains);
@@ -246,6 +249,7 @@ struct user_ctx {
 	struct strlist send_as_dns;
 	struct strlist member_of;   /* nested_groups = "member_of": the user's groups */
 	unsigned other_types;       /* X500:, SIP:, ... values ignored */
+	struct strlist own;         /* the entry's own address values, for on_behalf */
 };
 
 /* An address value as AD and Exchange write them in proxyAddresses:
@@ -264,12 +268,17 @@ value_address(const char *text)
 	return NULL;
 }
 
+typedef void address_value_fn(const char *value, struct user_ctx *c, void *arg);
+
+/* Calls fn for each text value of attr (no NUL, short enough), AD's smtp:
+ * prefix removed; values of another type (X500:, SIP:, ...) are counted in
+ * c->other_types, once per entry read for the user itself (count true). */
 static void
-add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
-    struct strlist *non_addresses)
+each_address_value(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c, bool count,
+    address_value_fn *fn, void *arg)
 {
 	struct berval **vals = ldap_get_values_len(ld, e, attr);
-	char key[ADDRESS_TEXT_MAX], text[ADDRESS_TEXT_MAX];
+	char text[ADDRESS_TEXT_MAX];
 
 	for (size_t i = 0; vals && vals[i]; i++) {
 		if (vals[i]->bv_len >= sizeof(text) || memchr(vals[i]->bv_val, '\0', vals[i]->bv_len))
@@ -277,14 +286,33 @@ add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
 		memcpy(text, vals[i]->bv_val, vals[i]->bv_len);
 		text[vals[i]->bv_len] = '\0';
 		const char *v = value_address(text);
-		if (v == NULL)
+		if (v != NULL)
+			fn(v, c, arg);
+		else if (count)
 			c->other_types++;
-		else if (directory_owned_key(v, key, sizeof(key)) && strchr(v, '=') == NULL)
-			directory_user_add(c->user, key, c->group);
-		else if (non_addresses != NULL)
-			strlist_add(non_addresses, v);
 	}
 	ldap_value_free_len(vals);
+}
+
+/* An owned address (to owned or group_owned), else a DN or other value for
+ * non_addresses (send-as DNs), if given. */
+static void
+add_value(const char *v, struct user_ctx *c, void *arg)
+{
+	struct strlist *non_addresses = arg;
+	char key[ADDRESS_TEXT_MAX];
+
+	if (directory_owned_key(v, key, sizeof(key)) && strchr(v, '=') == NULL)
+		directory_user_add(c->user, key, c->group);
+	else if (non_addresses != NULL)
+		strlist_add(non_addresses, v);
+}
+
+static void
+add_values(LDAP *ld, LDAPMessage *e, const char *attr, struct user_ctx *c,
+    struct strlist *non_addresses)
+{
+	each_address_value(ld, e, attr, c, true, add_value, non_addresses);
 }
 
 /* The user's memberOf values, at most MEMBER_OF_MAX (logged beyond). */
@@ -307,6 +335,31 @@ add_member_of(LDAP *ld, LDAPMessage *e, struct user_ctx *c)
 	ldap_value_free_len(vals);
 }
 
+/* The entry's own address values as stored (and normalised, when that
+ * differs): what an owner's on_behalf attribute may name besides the DN. */
+static void
+remember_value(const char *v, struct user_ctx *c, void *arg)
+{
+	char key[ADDRESS_TEXT_MAX];
+
+	(void)arg;
+	if (v[0] == '@' || !directory_owned_key(v, key, sizeof(key)))
+		return;
+	strlist_add(&c->own, v);
+	if (strcmp(key, v) != 0)
+		strlist_add(&c->own, key);
+}
+
+static void
+remember_own(LDAP *ld, LDAPMessage *e, struct user_ctx *c)
+{
+	if (c->d->cfg.on_behalf_attributes.n == 0)
+		return;
+	for (size_t a = 0; a < c->d->cfg.address_attributes.n; a++)
+		each_address_value(ld, e, c->d->cfg.address_attributes.v[a], c, false,
+		    remember_value, NULL);
+}
+
 static void
 collect_user(LDAP *ld, LDAPMessage *e, void *arg)
 {
@@ -325,6 +378,7 @@ collect_user(LDAP *ld, LDAPMessage *e, void *arg)
 		add_values(ld, e, c->d->cfg.send_as_attributes.v[i], c, &c->send_as_dns);
 	if (c->d->cfg.want_groups && c->d->cfg.nested_groups == LDAP_NESTED_MEMBER_OF)
 		add_member_of(ld, e, c);
+	remember_own(ld, e, c);
 }
 
 static void
@@ -440,6 +494,69 @@ add_groups(struct ldap_dir *d, struct user_ctx *c)
 	}
 }
 
+/* ---- on-behalf grants: owners whose on_behalf_attributes name this user ---- */
+
+static void
+on_behalf_value(const char *v, struct user_ctx *c, void *arg)
+{
+	char key[ADDRESS_TEXT_MAX];
+
+	(void)arg;
+	if (strchr(v, '=') == NULL && directory_owned_key(v, key, sizeof(key)))
+		directory_user_add_on_behalf(c->user, key);
+}
+
+static void
+collect_on_behalf(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct user_ctx *c = arg;
+
+	for (size_t a = 0; a < c->d->cfg.address_attributes.n; a++)
+		each_address_value(ld, e, c->d->cfg.address_attributes.v[a], c, false,
+		    on_behalf_value, NULL);
+}
+
+/* (|(attr=<dn>)(attr=<own address>)...) over every on_behalf attribute;
+ * each value escaped by filter_expand. */
+static char *
+on_behalf_filter(struct ldap_dir *d, struct user_ctx *c)
+{
+	char *parts = xstrdup(""), *f;
+
+	for (size_t i = 0; i < d->cfg.on_behalf_attributes.n; i++) {
+		char *tmpl = xasprintf("(%s=%%u)", d->cfg.on_behalf_attributes.v[i]);
+		for (size_t k = 0; k <= c->own.n; k++) {
+			char *one = filter_expand(tmpl, 'u', k == c->own.n ? c->dn : c->own.v[k]);
+			char *joined = xasprintf("%s%s", parts, one ? one : "");
+			free(one);
+			free(parts);
+			parts = joined;
+		}
+		free(tmpl);
+	}
+	f = xasprintf("(|%s)", parts);
+	free(parts);
+	return f;
+}
+
+/* One more search, only when on_behalf_attributes is set: the owners who
+ * granted this user on-behalf rights, and their addresses. */
+static enum lookup_result
+add_on_behalf(struct ldap_dir *d, struct user_ctx *c, char *why, size_t whylen)
+{
+	if (d->cfg.on_behalf_attributes.n == 0)
+		return LOOKUP_FOUND;
+	char *filter = on_behalf_filter(d, c);
+	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, d->cfg.address_attributes.v,
+		100, false };
+	int entries;
+	enum lookup_result r = ldap_conn_search(d->conn, &s, collect_on_behalf, c, &entries, why,
+	    whylen);
+
+	free(filter);
+	return r == LOOKUP_TEMPFAIL ? r : LOOKUP_FOUND;
+}
+
 static char **
 user_attributes(struct ldap_dir *d)
 {
@@ -487,7 +604,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
     size_t whylen)
 {
 	struct ldap_dir *d = state;
-	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 }, { 0 }, 0 };
+	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 }, { 0 }, 0, { 0 } };
 	const char *name = login_name(d, login);
 	char *filter = name ? filter_expand(d->cfg.user_filter, 'u', name) : NULL;
 	char **attrs = user_attributes(d);
@@ -506,6 +623,8 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 		r = add_delegations(d, &c, why, whylen);
 	if (r == LOOKUP_FOUND && d->cfg.want_groups)
 		add_groups(d, &c);
+	if (r == LOOKUP_FOUND)
+		r = add_on_behalf(d, &c, why, whylen);
 	if (r == LOOKUP_TEMPFAIL)
 		directory_count(COUNT_FAILURE);
 	if (c.other_types > 0)
@@ -516,6 +635,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 	free(c.dn);
 	strlist_free(&c.send_as_dns);
 	strlist_free(&c.member_of);
+	strlist_free(&c.own);
 	if (r == LOOKUP_FOUND)
 		*out = c.user;
 	else
@@ -544,13 +664,39 @@ collect_kind(LDAP *ld, LDAPMessage *e, void *arg)
 	ldap_value_free_len(vals);
 }
 
+/* recipient_filter for the address key; for an international domain also
+ * for its U-label form, OR-ed: a directory may store either (the key is
+ * always the A-label form). */
+static char *
+recipient_search_filter(struct ldap_dir *d, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	char shown[2 * ADDRESS_TEXT_MAX], *u = NULL;
+
+	if (at == NULL || !idn_domain_is_international(at + 1))
+		return filter_expand(d->cfg.recipient_filter, 's', address);
+	idn_domain_display(at + 1, shown, sizeof(shown));     /* "U (A)" */
+	char *cut = strstr(shown, " (");
+	if (cut == NULL)
+		return filter_expand(d->cfg.recipient_filter, 's', address);
+	*cut = '\0';
+	u = xasprintf("%.*s@%s", (int)(at - address), address, shown);
+	char *fa = filter_expand(d->cfg.recipient_filter, 's', address);
+	char *fu = filter_expand(d->cfg.recipient_filter, 's', u);
+	char *f = fa && fu ? xasprintf("(|%s%s)", fa, fu) : NULL;
+	free(fa);
+	free(fu);
+	free(u);
+	return f;
+}
+
 static enum lookup_result
 ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kind, char *why,
     size_t whylen)
 {
 	struct ldap_dir *d = state;
 	char *attrs[] = { "objectClass", NULL };
-	char *filter = filter_expand(d->cfg.recipient_filter, 's', address);
+	char *filter = recipient_search_filter(d, address);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
 	struct kind_ctx k = { d, false };
 	int entries = 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "idn.h"
 #include "netmatch.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -50,30 +51,13 @@ ip_format(const struct ip_addr *ip, char *buf, size_t len)
 bool
 domain_normalize(const char *name, char *out, size_t outlen)
 {
-	size_t len = strlen(name), label = 0;
+	size_t len = strlen(name);
 
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > 253 || len >= outlen)
+	if (len == 0 || outlen < IDN_DOMAIN_MAX + 1)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-		out[i] = c;
-	}
-	out[len] = '\0';
-	return label > 0;
+	return idn_domain_to_ascii(name, len, out, outlen) == NULL;
 }
 
 /* ---- domain sets ---- */
@@ -488,6 +472,16 @@ addr_set_free(struct addr_set *s)
 	free(s);
 }
 
+/* "local@domain" with the local part folded (idn_local_fold) and the
+ * domain in A-label form: the key both sides are compared under. */
+static bool
+addr_key(const char *local, size_t nl, const char *domain, char *key, size_t len)
+{
+	size_t n = idn_local_fold(local, nl, key, len);
+
+	return n != (size_t)-1 && (size_t)snprintf(key + n, len - n, "@%s", domain) < len - n;
+}
+
 int
 addr_set_add(struct addr_set *s, const char *entry, char *err, size_t errlen)
 {
@@ -495,12 +489,12 @@ addr_set_add(struct addr_set *s, const char *entry, char *err, size_t errlen)
 	char domain[256], key[600];
 
 	if (at == NULL || !domain_normalize(at + 1, domain, sizeof(domain)) ||
-	    (size_t)(at - entry) > 256) {
+	    (size_t)(at - entry) > 256 || !addr_key(entry, (size_t)(at - entry), domain, key,
+	    sizeof(key))) {
 		snprintf(err, errlen, "\"%s\" is not an address (expected local@domain or @domain)",
 		    entry);
 		return -1;
 	}
-	snprintf(key, sizeof(key), "%.*s@%s", (int)(at - entry), entry, domain);
 	strmap_put(s->keys, key, strlen(key), 1);
 	return 0;
 }
@@ -510,8 +504,8 @@ addr_set_match(const struct addr_set *s, const char *local, const char *domain)
 {
 	char key[600];
 
-	snprintf(key, sizeof(key), "%s@%s", local, domain);
-	if (strmap_get(s->keys, key, strlen(key), NULL))
+	if (addr_key(local, strlen(local), domain, key, sizeof(key)) &&
+	    strmap_get(s->keys, key, strlen(key), NULL))
 		return true;
 	snprintf(key, sizeof(key), "@%s", domain);
 	return domain[0] != '\0' && strmap_get(s->keys, key, strlen(key), NULL);

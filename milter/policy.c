@@ -76,7 +76,7 @@ login_exempt(const struct policy *p, const char *auth)
 
 	if (strmap_get(ex, auth, strlen(auth), NULL))
 		return true;
-	return at != NULL && at != auth && policy_is_local_domain(p, at + 1) &&
+	return at != NULL && at != auth && policy_is_local_realm(p, at + 1) &&
 	    strmap_get(ex, auth, (size_t)(at - auth), NULL);
 }
 
@@ -99,28 +99,32 @@ owns(const struct strmap *set, const char *key, const char *domain)
 	return domain[0] != '\0' && strmap_get(set, at, strlen(at), NULL);
 }
 
+/* Tries the address as written, then with its subaddress folded. */
+static bool
+set_has(const struct policy *p, const struct strmap *set, const struct address *from)
+{
+	char exact[ADDRESS_TEXT_MAX], folded[ADDRESS_TEXT_MAX];
+
+	if (set == NULL || !address_key(from, '\0', exact, sizeof(exact)) ||
+	    !address_key(from, p->verify_sender.delimiter, folded, sizeof(folded)))
+		return false;
+	return owns(set, exact, from->domain) || owns(set, folded, from->domain);
+}
+
 enum owned { OWNED_NO, OWNED_YES, OWNED_UNKNOWN };
 
-/* Tries the address as written, then with its subaddress folded. Unknown:
- * not the user's own, and the groups that might own it could not be read. */
+/* Unknown: not the user's own, and the groups that might own it could not
+ * be read. */
 static enum owned
 user_owns(const struct policy *p, const struct dir_user *u, const struct address *from)
 {
-	const struct verify_sender_policy *v = &p->verify_sender;
-	char exact[ADDRESS_TEXT_MAX], folded[ADDRESS_TEXT_MAX];
-
-	if (!address_key(from, '\0', exact, sizeof(exact)))
-		return OWNED_NO;
-	if (!address_key(from, v->delimiter, folded, sizeof(folded)))
-		return OWNED_NO;
-	if (owns(u->owned, exact, from->domain) || owns(u->owned, folded, from->domain))
+	if (set_has(p, u->owned, from))
 		return OWNED_YES;
-	if (!v->group_send_as || u->group_owned == NULL)
+	if (!p->verify_sender.group_send_as || u->group_owned == NULL)
 		return OWNED_NO;
 	if (u->groups_error != NULL)
 		return OWNED_UNKNOWN;
-	return owns(u->group_owned, exact, from->domain) || owns(u->group_owned, folded, from->domain)
-	    ? OWNED_YES : OWNED_NO;
+	return set_has(p, u->group_owned, from) ? OWNED_YES : OWNED_NO;
 }
 
 static void
@@ -487,6 +491,7 @@ judge_mailboxes(const struct policy *p, const struct client_facts *c,
 	switch (mailboxes_owned(p, s, boxes, name, &i, t)) {
 	case OWNED_YES:
 		d->reason = "originator header owned by authenticated user";
+		snprintf(d->detail, sizeof(d->detail), "headers_rule=domino checked=%s:", name);
 		return;
 	case OWNED_UNKNOWN:
 		first.from = &boxes->boxes[i];
@@ -499,6 +504,114 @@ judge_mailboxes(const struct policy *p, const struct client_facts *c,
 	decision_refuse(d, DECISION_REJECT, "verify_sender",
 	    "header sender not owned by authenticated user", &p->verify_sender.reply);
 	domino_words(d, c, &first);
+}
+
+/* ---- verify_sender.headers_rule = "from_and_sender" ---- */
+
+/* Parses one originator header; false after refusing it as malformed. */
+static bool
+parse_originator(const struct policy *p, const char *value, struct mailbox_list *boxes,
+    struct decision *d, const struct trace *t)
+{
+	const char *error;
+
+	if (header_parse_mailboxes(value, boxes, &error) < 0) {
+		malformed(p, d, error, t);
+		return false;
+	}
+	if (boxes->count == 0) {
+		malformed(p, d, "no mailbox in the originator header", t);
+		return false;
+	}
+	return true;
+}
+
+/* The first mailbox of list the user does not own (NULL: all owned). With
+ * behalf != NULL, a mailbox granted on-behalf passes too and the first
+ * such one is noted in *behalf. */
+static const struct address *
+first_not_owned(const struct policy *p, const struct dir_user *u,
+    const struct mailbox_list *list, const char *name, const struct address **behalf,
+    bool *unknown, const struct trace *t)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct address *a = &list->boxes[i];
+		enum owned owned = user_owns(p, u, a);
+		bool granted = owned != OWNED_YES && behalf != NULL && set_has(p, u->on_behalf, a);
+		decision_trace(t, "verify headers: %s: <%s@%s> is %s", name, a->local, a->domain,
+		    owned == OWNED_YES ? "owned" : granted ? "sent on behalf of its owner (on_behalf)" :
+		    owned == OWNED_UNKNOWN ? "unknown (groups unavailable)" : "not owned");
+		if (granted && *behalf == NULL)
+			*behalf = a;
+		if (owned != OWNED_YES && !granted) {
+			*unknown = owned == OWNED_UNKNOWN;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void
+judge_from_and_sender(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, const struct mailbox_list *from,
+    const struct mailbox_list *sender, struct decision *d, const struct trace *t)
+{
+	struct sender_facts bad = *s;
+	const struct address *behalf = NULL;
+
+	bad.from = sender->count > 0 ? &sender->boxes[0] : &from->boxes[0];
+	if (s->lookup != LOOKUP_FOUND) {
+		decide_owner(p, c, &bad, d, t);    /* unavailable or unknown user */
+		return;
+	}
+	/* On behalf needs the user's own Sender: beside it, as readers show
+	 * "Sender on behalf of From"; without one it would be send-as. */
+	bool unknown = false;
+	bad.from = first_not_owned(p, s->user, sender, "Sender", NULL, &unknown, t);
+	bool in_sender = bad.from != NULL;
+	if (!in_sender)
+		bad.from = first_not_owned(p, s->user, from, "From",
+		    sender->count > 0 ? &behalf : NULL, &unknown, t);
+	if (bad.from != NULL && unknown) {
+		groups_unavailable(p, &bad, d, t);
+		return;
+	}
+	if (bad.from != NULL) {
+		decision_refuse(d, DECISION_REJECT, "verify_sender", in_sender ?
+		    "header sender not owned by authenticated user (Sender:, headers_rule "
+		    "from_and_sender)" : "header sender not owned by authenticated user (From:, "
+		    "headers_rule from_and_sender)", &p->verify_sender.reply);
+		domino_words(d, c, &bad);
+		return;
+	}
+	d->reason = behalf != NULL ? "From: on behalf of its owner, Sender: owned" :
+	    "originator headers owned by authenticated user";
+	if (behalf != NULL)
+		snprintf(d->detail, sizeof(d->detail), "headers_rule=from_and_sender on_behalf=<%s@%s>",
+		    behalf->local, behalf->domain);
+	else
+		snprintf(d->detail, sizeof(d->detail), "headers_rule=from_and_sender");
+	d->noteworthy = behalf != NULL;   /* a delegation used: the audit wants it */
+}
+
+static void
+decide_from_and_sender(const struct policy *p, const struct client_facts *c,
+    const struct sender_facts *s, const struct header_facts *h, struct decision *d,
+    const struct trace *t)
+{
+	struct mailbox_list from = { 0 }, sender = { 0 };
+
+	decision_trace(t, "verify headers: headers_rule from_and_sender: From: and Sender: "
+	    "must both be owned");
+	if ((h->sender == NULL || parse_originator(p, h->sender, &sender, d, t)) &&
+	    (h->from == NULL || parse_originator(p, h->from, &from, d, t))) {
+		if (h->sender == NULL && from.count > 1)
+			malformed(p, d, "From: has several mailboxes and there is no Sender:", t);
+		else
+			judge_from_and_sender(p, c, s, &from, &sender, d, t);
+	}
+	header_mailboxes_free(&from);
+	header_mailboxes_free(&sender);
 }
 
 void
@@ -523,6 +636,10 @@ policy_decide_headers(const struct policy *p, const struct client_facts *c,
 	if (value == NULL) {
 		decision_trace(t, "verify headers: no From: or Sender: header; envelope was checked");
 		d->reason = "no originator header";
+		return;
+	}
+	if (p->verify_sender.headers_rule == HEADERS_FROM_AND_SENDER) {
+		decide_from_and_sender(p, c, s, h, d, t);
 		return;
 	}
 	if (header_parse_mailboxes(value, &boxes, &error) < 0) {

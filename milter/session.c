@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "dns.h"
+#include "idn.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -119,7 +120,19 @@ session_connect(struct session *s, const char *hostname, const char *ip,
 static bool
 realm_is_local(const void *ctx, const char *realm)
 {
-	return policy_is_local_domain(ctx, realm);
+	return policy_is_local_realm(ctx, realm);
+}
+
+/* explain: an international domain in both forms, as the lists see it. */
+static void
+trace_idn(const struct trace *t, const char *what, const struct address *a)
+{
+	char shown[2 * ADDRESS_DOMAIN_MAX + 8];
+
+	if (t == NULL || a->kind != ADDRESS_OK || !idn_domain_is_international(a->domain))
+		return;
+	idn_domain_display(a->domain, shown, sizeof(shown));
+	decision_trace(t, "idn: %s domain %s, compared in A-label form", what, shown);
 }
 
 /* Asks the directory about the login once per message; EOH reuses it. */
@@ -227,6 +240,7 @@ session_mail(struct session *s, const char *auth, const char *from, const char *
 	}
 	address_parse(from, &s->msg.from);
 	address_log_escape(from, s->msg.from_text, sizeof(s->msg.from_text));
+	trace_idn(t, "sender", &s->msg.from);
 	policy_note_auth(p, s->auth, &s->relay, t);
 
 	sender_controls(s, args, d, t);
@@ -271,6 +285,7 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 	struct address a;
 
 	address_parse(rcpt, &a);
+	trace_idn(t, "recipient", &a);
 	rcpt_cheap_checks(s, &a, d, t);
 	if (d->action == DECISION_CONTINUE && policy_needs_recipient(p, &a) &&
 	    address_key(&a, '\0', key, sizeof(key))) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "idn.h"
 #include "session.h"
 
 static const char *
@@ -87,6 +88,15 @@ put_client_auth(struct line *l, const struct session *s)
 	put_field(l, "] auth=", auth, false);
 }
 
+/* An international domain is also logged in its A-label form (the one
+ * every list was compared with), beside the address as the client sent it. */
+static void
+put_idn_domain(struct line *l, const char *key, const struct address *a)
+{
+	if (a->kind == ADDRESS_OK && idn_domain_is_international(a->domain))
+		put_field(l, key, a->domain, false);
+}
+
 void
 session_log_decision(struct session *s, const char *stage, const char *rcpt,
     const struct decision *d, char *buf, size_t len)
@@ -105,9 +115,13 @@ session_log_decision(struct session *s, const char *stage, const char *rcpt,
 	put_field(&l, " rule=", d->rule ? d->rule : "-", false);
 	put_client_auth(&l, s);
 	put_field(&l, " from=", s->msg.from_text, false);
+	put_idn_domain(&l, " from_domain=", &s->msg.from);
 	if (rcpt != NULL) {
+		struct address ra;
 		address_log_escape(rcpt, rcpt_text, sizeof(rcpt_text));
 		put_field(&l, " rcpt=", rcpt_text, false);
+		address_parse(rcpt, &ra);
+		put_idn_domain(&l, " rcpt_domain=", &ra);
 	}
 	put_field(&l, " reason=", d->reason ? d->reason : "allowed", true);
 	if (d->reply != NULL) {

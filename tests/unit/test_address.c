@@ -112,8 +112,21 @@ static const struct parse_row parse_rows[] = {
 	    ROUTE_NONE, "", true, false, NULL },
 	{ "UTF-8 local part", "<j\xc3\xbcrgen@acme.com>", ADDRESS_OK, "j\xc3\xbcrgen", "acme.com",
 	    ROUTE_NONE, "", true, false, NULL },
-	{ "UTF-8 domain", "<user@B\xc3\xbc\x63her.Example>", ADDRESS_OK, "user",
-	    "b\xc3\xbc\x63her.example", ROUTE_NONE, "", true, false, NULL },
+	{ "UTF-8 domain: A-label form", "<user@B\xc3\xbc\x63her.Example>", ADDRESS_OK, "user",
+	    "xn--bcher-kva.example", ROUTE_NONE, "", true, false, NULL },
+	{ "A-label domain, upper case", "<user@XN--BCHER-KVA.example>", ADDRESS_OK, "user",
+	    "xn--bcher-kva.example", ROUTE_NONE, "", true, false, NULL },
+	{ "U-label source route hop", "<@b\xc3\xbc\x63her.example:u@acme.com>", ADDRESS_OK, "u",
+	    "acme.com", ROUTE_SOURCE, "xn--bcher-kva.example", true, false, NULL },
+	{ "U-label percent-hack host", "<u%b\xc3\xbc\x63her.example@acme.com>", ADDRESS_OK,
+	    "u%b\xc3\xbc\x63her.example", "acme.com", ROUTE_PERCENT, "xn--bcher-kva.example", true,
+	    false, NULL },
+	{ "malformed A-label", "<u@xn--zz.example>", ADDRESS_INVALID, "", "", ROUTE_NONE, "", false,
+	    false, "not a valid IDNA2008 domain name (malformed A-label)" },
+	{ "full-width dot is not IDNA2008", "<u@acme\xef\xbc\x8e" "com>", ADDRESS_INVALID, "", "",
+	    ROUTE_NONE, "", false, false, "not a valid IDNA2008 domain name" },
+	{ "invalid UTF-8 in domain", "<u@acme.com\xff>", ADDRESS_INVALID, "", "", ROUTE_NONE, "",
+	    false, false, "not a valid IDNA2008 domain name" },
 	{ "underscore and hyphen in domain", "<user@my_host-1.acme.com>", ADDRESS_OK, "user",
 	    "my_host-1.acme.com", ROUTE_NONE, "", true, false, NULL },
 	{ "atext specials", "<a#$&'*+-/=?^_`{|}~b@acme.com>", ADDRESS_OK, "a#$&'*+-/=?^_`{|}~b",
@@ -229,6 +242,9 @@ check_row(const struct parse_row *r, const struct address *a)
 	expect_int(r->label, "route", (int)r->route, (int)a->route);
 	expect_str(r->label, "route_domain", r->route_domain, a->route_domain);
 	expect_int(r->label, "quoted", r->quoted, a->quoted);
+	/* Only an IDNA failure is a malformed address (553 at MAIL/RCPT). */
+	expect_int(r->label, "bad_idn", r->error != NULL && strncmp(r->error, "not a valid IDNA", 16)
+	    == 0, a->bad_idn);
 	if (r->kind == ADDRESS_INVALID) {
 		expect_str(r->label, "error", r->error, a->error);
 		return;
@@ -347,7 +363,16 @@ static const struct key_row key_rows[] = {
 	{ "quoted subaddress folded", "<\"a+b c\"@acme.com>", '+', 0, true, "a@acme.com" },
 	{ "quoted @ with domain", "<\"a@b\"@c.example>", '\0', 0, true, "a@b@c.example" },
 	{ "quoted @ without domain is ambiguous", "<\"a@b.example\">", '\0', 0, false, "" },
-	{ "UTF-8 bytes kept", "<J\xc3\x9cRGEN@Acme.com>", '\0', 0, true, "j\xc3\x9crgen@acme.com" },
+	{ "UTF-8 local part case-folded", "<J\xc3\x9cRGEN@Acme.com>", '\0', 0, true,
+	    "j\xc3\xbcrgen@acme.com" },
+	{ "UTF-8 local part, decomposed = composed", "<ju\xcc\x88rgen@acme.com>", '\0', 0, true,
+	    "j\xc3\xbcrgen@acme.com" },
+	{ "UTF-8 local part, sharp s folds to ss", "<Stra\xc3\x9f" "e@acme.com>", '\0', 0, true,
+	    "strasse@acme.com" },
+	{ "U-label domain keyed in A-label form", "<J\xc3\x96RG@B\xc3\x9c" "CHER.example>", '\0', 0,
+	    true, "j\xc3\xb6rg@xn--bcher-kva.example" },
+	{ "invalid UTF-8 local part: bytes, ASCII folded", "<J\xff@acme.com>", '\0', 0, true,
+	    "j\xff@acme.com" },
 	{ "address literal", "<u@[IPv6:::1]>", '\0', 0, true, "u@[ipv6:::1]" },
 	{ "null path", "<>", '\0', 0, false, "" },
 	{ "invalid", "<a@b@c>", '\0', 0, false, "" },

@@ -200,6 +200,7 @@ check_verify_example(const struct policy *p)
 	assert_int_equal(p->relay.enforce, ENFORCE_ALL);
 	assert_true(p->verify_sender.group_send_as);
 	assert_true(strmap_get(p->verify_sender.exempt_users, "monitor", 7, NULL));
+	assert_int_equal(p->verify_sender.headers_rule, HEADERS_FROM_AND_SENDER);   /* the strict rule ships */
 }
 
 /* Every knob away from its default. */

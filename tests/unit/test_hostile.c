@@ -51,7 +51,11 @@ enum field { F_STAGE, F_AUTH, F_FROM, F_INPUT, F_ACTION, F_RULE, F_WHY, NFIELDS 
 /* The policy of the brief: a closed relay for acme.com, verify sender on
  * the envelope and the headers, null sender refused. */
 static const char policy_text[] =
-    "local_domains = [ \"acme.com\" ];\n"
+    "local_domains = [ \"acme.com\", \"b\xc3\xbc\x63her.example\" ];\n"
+    "protect_local_senders = true;\n"
+    "protect_local_senders_except = [ \"@acme.com\" ];\n"
+    "sender = { deny = [ \"@xn--spm-rla.example\" ]; };\n"
+    "recipients = { deny = [ \"BLOCKED@b\xc3\xbc\x63her.example\" ]; };\n"
     "internal_networks = [ \"10.20.0.0/16\" ];\n"
     "relay = {\n"
     "  enforce = \"external\";\n"
@@ -74,6 +78,7 @@ static const char directory_text[] =
     "    addresses = [ \"john.doe@acme.com\", \"jd@acme.com\" ];\n"
     "    send_as = [ \"sales@acme.com\" ]; },\n"
     "  { login = \"asmith\"; addresses = [ \"alice.smith@acme.com\" ]; },\n"
+    "  { login = \"jorg\"; addresses = [ \"J\xc3\x96RG@xn--bcher-kva.example\" ]; },\n"
     "  { login = \"" LONG_LOGIN "\"; addresses = [ \"long.login@acme.com\" ]; }\n"
     ");\n"
     "groups = (\n"
@@ -407,9 +412,14 @@ report(const struct hcase *c, const struct run *r, const char *what)
 	    "", c->raw[F_ACTION], c->raw[F_RULE], c->raw[F_WHY]);
 }
 
+/* The second local domain, bücher.example, as written in the policy and in
+ * A-label form (F26). */
+#define BUECHER_U "b\xc3\xbc\x63her.example"
+#define BUECHER_A "xn--bcher-kva.example"
+
 /* A guard against the corpus itself, by plain string rules that share no
  * code with address.c: a RCPT the external client may have accepted must
- * name acme.com (or no domain) and carry no '%', '!', second '@' or source
+ * name acme.com or bücher.example (U-label or A-label; or no domain) and carry no '%', '!', second '@' or source
  * route. A row that says otherwise is a typo, not a verdict. */
 static bool
 looks_local(const char *raw)
@@ -432,7 +442,9 @@ looks_local(const char *raw)
 	if (ok && at != NULL) {
 		size_t n = strlen(at + 1);
 		n -= n > 0 && at[n] == '.';
-		ok = n == strlen("acme.com") && strncasecmp(at + 1, "acme.com", n) == 0;
+		ok = (n == strlen("acme.com") && strncasecmp(at + 1, "acme.com", n) == 0) ||
+		    (n == strlen(BUECHER_U) && strncasecmp(at + 1, BUECHER_U, n) == 0) ||
+		    (n == strlen(BUECHER_A) && strncasecmp(at + 1, BUECHER_A, n) == 0);
 	}
 	free(b.p);
 	return ok;
