@@ -16,7 +16,7 @@ LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
-LIB_SRCS := address config config_apply config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
+LIB_SRCS := address config config_apply config_groups config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
             header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strlist strmap \
             xalloc
 MILTER_SRCS := callbacks main

@@ -49,6 +49,9 @@ struct crow {
 	"DIR/p.conf: relay: OPEN RELAY: all four relay lists are empty, so every host may relay " \
 	"to every domain (Domino's behaviour); add deny_to_domains = [ \"*\" ] and "             \
 	"deny_from_hosts = [ \"*\" ] to close it"
+#define EMPTY_LOCAL_WORDS                                                                   \
+	"is empty, so every inbound message would be refused as a relay (list the domains this " \
+	"server receives mail for, or set relay.enforce = \"none\")"
 #define DOMAIN_WORDS "is not a valid domain name (expected name, @name, .name or *)"
 #define IPV4_WORDS \
 	"is not an IPv4 address or Domino pattern (expected a.b.c.d, a.b.c.*, a.b.c.N-M or a.b.c.d/len)"
@@ -118,7 +121,7 @@ check_defaults(const struct policy *p)
 	assert_int_equal(p->log_level, LOG_LEVEL_INFO);
 	assert_false(p->report_only);
 	assert_int_equal(p->config_update_interval, 120);
-	assert_int_equal(domain_set_count(p->local_domains), 0);
+	assert_int_equal(domain_set_count(p->local_domains), 1);   /* write_policy's */
 	assert_int_equal(host_set_count(p->internal_networks), 0);
 	assert_int_equal(p->relay.enforce, ENFORCE_EXTERNAL);
 	assert_int_equal(host_set_count(p->relay.exclude_hosts), 0);
@@ -462,8 +465,18 @@ check_directory(const struct policy *p)
 
 static const struct crow rows[] = {
 	/* ---- good files ---- */
-	{ "empty file: every default, open relay warning", .policy = "",
+	{ "only local_domains: every other default, open relay warning", .policy = "",
 	    .warnings = { OPEN_RELAY_WARNING }, .check = check_defaults },
+	{ "empty file: local_domains is empty, every inbound message refused",
+	    .policy = "local_domains = [ ];\n" CLOSED,
+	    .errors = { "DIR/p.conf:1: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "no local_domains at all: the same error, without a line", .policy = CLOSED "#local_domains\n",
+	    .errors = { "DIR/p.conf: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "no local_domains in a profile: said once, for the base",
+	    .policy = CLOSED "#local_domains\nprofiles = ( { daemon_name = \"s\"; } );\n",
+	    .errors = { "DIR/p.conf: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "empty local_domains with relay.enforce = \"none\" loads",
+	    .policy = "local_domains = [ ];\nrelay = { enforce = \"none\"; };\n" },
 	{ "shipped policies/default.conf: no warning", .path = "policies/default.conf",
 	    .check = check_shipped_default },
 	{ "shipped closed-relay example", .path = "policies/examples/closed-relay.conf",
@@ -1016,6 +1029,22 @@ write_file(const char *name, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* A policy that names no local domain gets one after its last line (line
+ * numbers of its errors unchanged): an empty list is itself an error
+ * (tests for that say local_domains = [ ] themselves). */
+static void
+write_policy(const char *text)
+{
+	char body[16384];
+
+	if (strstr(text, "local_domains") != NULL) {
+		write_file("p.conf", text);
+		return;
+	}
+	snprintf(body, sizeof(body), "%s\nlocal_domains = [ \"unit.test\" ];\n", text);
+	write_file("p.conf", body);
+}
+
 static size_t
 count(const char *const *v, size_t max)
 {
@@ -1069,7 +1098,7 @@ test_row(void **state)
 	} else if (r->path != NULL) {
 		expand(r->path, path, sizeof(path));
 	} else {
-		write_file("p.conf", r->policy);
+		write_policy(r->policy);
 		write_file(r->dir_name ? r->dir_name : "directory.conf",
 		    r->dir ? r->dir : "users = ( );\n");
 		snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
@@ -1100,7 +1129,7 @@ test_errlist_accumulates(void **state)
 	char path[512];
 
 	(void)state;
-	write_file("p.conf", CLOSED "frobnicate = 1;\n");
+	write_policy(CLOSED "frobnicate = 1;\n");
 	write_file("directory.conf", "users = ( );\n");
 	snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
 	assert_null(config_load(path, errs));
@@ -1109,7 +1138,7 @@ test_errlist_accumulates(void **state)
 	assert_string_equal(errs->lines[0], errs->lines[1]);
 	errlist_clear(errs);
 	assert_int_equal(errs->count, 0);
-	write_file("p.conf", CLOSED);
+	write_policy(CLOSED);
 	struct policy *a = cur_policy = config_load(path, errs);
 	struct policy *b = cur_policy2 = config_load(path, errs);
 	assert_non_null(a);
