@@ -78,7 +78,7 @@ unknown_group(struct config_ctx *ctx, const config_setting_t *ref, const char *k
 		config_error(ctx, ref, key, "unknown group \"%s\" (did you mean %s?)", name, hint);
 	else
 		config_error(ctx, ref, key, "unknown group \"%s\" (an entry without a dot names a "
-		    "group of groups = { %s = [ ... ]; })", name, name);
+		    "group: define it in groups = { %s = [ ... ]; })", name, name);
 }
 
 static bool
@@ -132,7 +132,7 @@ config_groups_expand(const struct config_key *k, struct config_ctx *ctx,
 /* Follows g's group names; reports a cycle where it closes. */
 static void
 check_cycles(struct config_ctx *ctx, const config_setting_t *g, const char **stack,
-    size_t depth)
+    size_t depth, const char *key)
 {
 	stack[depth++] = config_setting_name(g);
 	for (int i = 0; i < config_setting_length(g); i++) {
@@ -145,10 +145,10 @@ check_cycles(struct config_ctx *ctx, const config_setting_t *g, const char **sta
 			char path[512] = "";
 			for (size_t j = 0; j < depth; j++)
 				snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s -> ", stack[j]);
-			config_error(ctx, e, "groups", "group \"%s\" contains itself (%s%s)", stack[0],
+			config_error(ctx, e, key, "group \"%s\" contains itself (%s%s)", stack[0],
 			    path, config_setting_name(inner));
 		} else if (depth < GROUP_DEPTH_MAX && !on_stack(stack, depth, v)) {
-			check_cycles(ctx, inner, stack, depth);
+			check_cycles(ctx, inner, stack, depth, key);
 		}
 	}
 }
@@ -177,6 +177,6 @@ config_groups_check(struct config_ctx *ctx)
 			else if (config_groups_is_name(K_HOSTS, v) && group_find(ctx, v) == NULL)
 				unknown_group(ctx, e, key, v);
 		}
-		check_cycles(ctx, g, stack, 0);
+		check_cycles(ctx, g, stack, 0, key);
 	}
 }

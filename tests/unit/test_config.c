@@ -371,6 +371,33 @@ check_controls(const struct policy *p)
 	assert_true(ip_parse("192.0.2.1", &ip));
 }
 
+/* groups = { ... }: the entries of a named group, and of the groups it
+ * names, land in the list through its own matcher. */
+static void
+check_groups(const struct policy *p)
+{
+	const struct profile_probe { const char *ip, *name; bool want; } probes[] = {
+		{ "10.20.5.7", NULL, true }, { NULL, "app1.acme.com", true },
+		{ "10.30.1.9", NULL, true }, { "10.20.5.8", NULL, false },
+		{ NULL, "app2.acme.com", false },
+	};
+
+	for (size_t i = 0; i < RW_NELEM(probes); i++)
+		assert_int_equal(host_match(p->relay.exclude_hosts, probes[i].ip, probes[i].name),
+		    probes[i].want);
+	assert_int_equal(host_set_count(p->relay.exclude_hosts), 3);
+	assert_true(addr_set_match(p->sender.allow, "x", "partner.example"));
+	assert_true(addr_set_match(p->sender.allow, "jd", "acme.com"));
+	assert_true(domain_set_match(p->relay.allow_to_domains, "partner.example"));
+	assert_true(host_match(p->connection.anonymous_hosts, "10.30.1.9", NULL));
+	assert_true(p->connection.require_auth);
+	expect_reply(&p->connection.require_auth_reply, "530", "5.7.0", "Authentication required",
+	    REPLY_REJECT);
+	assert_true(host_match(p->trusted_relays, "10.0.0.25", NULL));
+	expect_reply(&p->trusted_relays_reply, "550", "5.7.1",
+	    "Message rejected: unparsable Received header from trusted relay", REPLY_REJECT);
+}
+
 static void
 check_profiles(const struct policy *p)
 {
@@ -467,6 +494,22 @@ static const struct crow rows[] = {
 	/* ---- good files ---- */
 	{ "only local_domains: every other default, open relay warning", .policy = "",
 	    .warnings = { OPEN_RELAY_WARNING }, .check = check_defaults },
+	{ "groups in host, domain and address lists, nested, case-insensitive",
+	    .policy = "groups = { AppServers = [ \"10.20.5.7\", \"app1.acme.com\", \"Scanners\" ];\n"
+	    "  Scanners = [ \"10.30.1.0/24\" ]; Partners = [ \"partner.example\" ];\n"
+	    "  Senders = [ \"@partner.example\", \"jd@acme.com\" ]; };\n"
+	    RELAY("exclude_hosts = [ \"appservers\" ]; allow_to_domains = [ \"Partners\" ];")
+	    "sender = { allow = [ \"Senders\" ]; };\n"
+	    "connection = { require_auth = true; anonymous_hosts = [ \"Scanners\" ]; };\n"
+	    "trusted_relays = [ \"10.0.0.25\" ];\n",
+	    .check = check_groups },
+	{ "groups: not in a profile", .policy = CLOSED "profiles = ( { daemon_name = \"s\"; "
+	    "groups = { A = [ \"a.example\" ]; }; } );\n",
+	    .errors = { "DIR/p.conf:2: groups: cannot be set in a profile (profile \"s\"): it "
+	    "applies to the whole process" } },
+	{ "groups: a group that is not a list",
+	    .policy = CLOSED "groups = { A = \"a.example\"; };\n",
+	    .errors = { "DIR/p.conf:2: groups.A: wrong type (expected a list of strings, [ \"...\", ... ])" } },
 	{ "empty file: local_domains is empty, every inbound message refused",
 	    .policy = "local_domains = [ ];\n" CLOSED,
 	    .errors = { "DIR/p.conf:1: local_domains: " EMPTY_LOCAL_WORDS } },
