@@ -12,7 +12,9 @@
 #                      mynetworks does not hold 127.0.0.1 and the relay
 #                      restrictions permit everything, so every relay decision
 #                      is relaywarden's (README "Attach it to Postfix").
-#                      PF_EXTRA_CF, if set, is appended to main.cf.
+#                      PF_EXTRA_CF, if set, is appended to main.cf (a
+#                      parameter set again there wins), PF_EXTRA_MASTER to
+#                      master.cf (another listener).
 #   pf_user LOGIN PASSWORD   add a SASL user (no realm: {auth_authen} = LOGIN).
 #   pf_stop            `postfix -c DIR/etc stop`, then the master's PID.
 PF_DIR='' PF_PORT='' PF_LOG=/dev/null PF_MASTER_PID=''
@@ -107,6 +109,7 @@ pf_start() {
 	_pf_main_cf "$PF_DIR" "$milter" "$sink" >"$PF_DIR/etc/main.cf"
 	[ -z "${PF_EXTRA_CF:-}" ] || printf '%s\n' "$PF_EXTRA_CF" >>"$PF_DIR/etc/main.cf"
 	_pf_master_cf "$PF_PORT" >"$PF_DIR/etc/master.cf"
+	[ -z "${PF_EXTRA_MASTER:-}" ] || printf '%s\n' "$PF_EXTRA_MASTER" >>"$PF_DIR/etc/master.cf"
 	# Debian's Postfix reads the SASL application config from $config_directory/sasl.
 	cat >"$PF_DIR/etc/sasl/smtpd.conf" <<CONF
 pwcheck_method: auxprop
