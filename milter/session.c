@@ -325,17 +325,19 @@ session_header(struct session *s, const char *name, const char *value)
  * names the relay itself as its client - then it is the line our own MTA
  * added (Postfix and Sendmail show it to the milter) and the relay's is
  * the next. Lower lines are never looked at: anyone could have written
- * them. NULL if there is none, or it is unparsable. */
-static bool
+ * them. Returns the line's number (1 or 2), or 0 if there is none or it
+ * is unparsable. */
+static int
 relay_received(const struct session *s, struct received *r)
 {
 	const struct message *m = &s->msg;
 
 	if (m->nreceived == 0 || !received_parse(m->received[0], r))
-		return false;
+		return 0;
 	if (!s->client.has_ip || memcmp(&r->ip, &s->client.ip, sizeof(r->ip)) != 0)
-		return true;
-	return m->nreceived >= 2 && m->received[1] != NULL && received_parse(m->received[1], r);
+		return 1;
+	return m->nreceived >= 2 && m->received[1] != NULL && received_parse(m->received[1], r) ?
+	    2 : 0;
 }
 
 /* The relayed client's name, forward-confirmed (verify_hostname). */
@@ -361,7 +363,8 @@ relayed_controls(struct session *s, struct decision *d, const struct trace *t)
 	char why[256] = "";
 
 	decision_init(d);
-	if (!relay_received(s, &r)) {
+	int line = relay_received(s, &r);
+	if (line == 0) {
 		decision_trace(t, "trusted relay: no parsable Received: line from it: refused");
 		decision_refuse(d, DECISION_REJECT, "trusted_relay",
 		    "unparsable Received header from a trusted relay", &p->trusted_relays_reply);
@@ -390,8 +393,8 @@ relayed_controls(struct session *s, struct decision *d, const struct trace *t)
 			*d = listed;
 	}
 	size_t used = strlen(d->detail);
-	snprintf(d->detail + used, sizeof(d->detail) - used, "%sreceived=%s[%s]", used ? " " : "",
-	    c->name[0] ? c->name : "unknown", c->addr);
+	snprintf(d->detail + used, sizeof(d->detail) - used, "%sreceived=%s[%s] line=%d",
+	    used ? " " : "", c->name[0] ? c->name : "unknown", c->addr, line);
 }
 
 void

@@ -49,13 +49,13 @@ end
 T.run(function()
 	relayed("denied client, below our MTA's own line", "<a@example.org>",
 		{ OWN, by_relay("unknown", "192.0.2.66") }, DENIED,
-		{ " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66]"' })
+		{ " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66] line=2"' })
 	relayed("denied client, the relay's line first (MTA shows none of its own)",
 		"<a@example.org>", { by_relay("unknown", "192.0.2.66") }, DENIED,
-		{ 'detail="received=unknown[192.0.2.66]"' })
+		{ 'detail="received=unknown[192.0.2.66] line=1"' })
 	relayed("denied through the group Blocked, by address", "<a@example.org>",
 		{ OWN, by_relay("mail.example.net", "198.51.100.7") }, DENIED,
-		{ 'detail="received=mail.example.net[198.51.100.7]"' })
+		{ 'detail="received=mail.example.net[198.51.100.7] line=2"' })
 	relayed("denied through the group Blocked, by the name the relay verified",
 		"<a@example.org>", { OWN, by_relay("mx.spammer.example", "203.0.113.5") }, DENIED)
 	relayed("a name the relay marked (may be forged) is no name", "<a@example.org>",
