@@ -177,7 +177,7 @@ config_type_words(enum key_type t)
 	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return "a list of strings, [ \"...\", ... ]";
 	case K_DNSBL: case K_PROFILES: return "a list of groups, ( { ... }, ... )";
-	case K_GROUPS: return "a group of named lists, { Name = [ \"...\", ... ]; ... }";
+	case K_GROUPS: return "a group of lists, { Name = [ \"...\", ... ]; ... }";
 	case K_SECTION: return "a group, { ... }";
 	}
 	return "?";
