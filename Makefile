@@ -116,7 +116,7 @@ purity: $(LIB_OBJS) $(MILTER_OBJS)
 
 # libFuzzer targets (clang), each over the library sources with ASan+UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := address header config session
+FUZZ_TARGETS := address header config session received
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
 FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
              -lpthread
