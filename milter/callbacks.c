@@ -169,7 +169,8 @@ add_dnsbl_header(SMFICTX *ctx, const struct session *s)
 
 	if (s->dnsbl_tags[0] == '\0')
 		return;
-	snprintf(value, sizeof(value), "%s listed at %s", s->client.addr, s->dnsbl_tags);
+	snprintf(value, sizeof(value), "%s listed at %s",
+	    s->msg.relayed.has_ip ? s->msg.relayed.addr : s->client.addr, s->dnsbl_tags);
 	if (smfi_addheader(ctx, "X-Relaywarden-DNSBL", value) != MI_SUCCESS)
 		log_err("%s: could not add the X-Relaywarden-DNSBL header", s->msg.qid);
 }
