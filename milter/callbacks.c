@@ -144,7 +144,9 @@ cb_eoh(SMFICTX *ctx)
 		return internal_error(ctx, "end of headers");
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
 	session_eoh(s, &d, NULL);
-	if (d.action != DECISION_CONTINUE || d.would_reject || log_enabled(LOG_LEVEL_DEBUG))
+	/* a relayed client's DNS "log"/"tag" listing is logged as at CONNECT */
+	if (d.action != DECISION_CONTINUE || d.would_reject || log_enabled(LOG_LEVEL_DEBUG) ||
+	    (d.rule != NULL && s->client.via_relay))
 		session_log_decision(s, "header", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
 }

@@ -404,13 +404,16 @@ session_eoh(struct session *s, struct decision *d, const struct trace *t)
 	const struct message *m = &s->msg;
 	struct header_facts h = { m->nfrom, m->nsender, m->from_header, m->sender_header };
 
+	struct decision relayed;
+
+	decision_init(&relayed);
 	if (s->client.via_relay) {
-		relayed_controls(s, d, t);
-		if (d->action != DECISION_CONTINUE || d->rule != NULL) {
-			policy_finish(p, &s->errors, d, t);
-			note_would_reject(s, d);
-			if (d->action != DECISION_CONTINUE)
-				return;
+		relayed_controls(s, &relayed, t);
+		policy_finish(p, &s->errors, &relayed, t);
+		note_would_reject(s, &relayed);
+		if (relayed.action != DECISION_CONTINUE) {
+			*d = relayed;
+			return;
 		}
 	}
 	if (policy_needs_owner_headers(p, s->auth))
@@ -419,6 +422,10 @@ session_eoh(struct session *s, struct decision *d, const struct trace *t)
 	policy_decide_headers(p, &s->client, &sf, &h, d, t);
 	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
+	/* A relayed client's would-reject (report_only) or DNS "log" listing
+	 * is the line to write when the headers themselves had nothing to say. */
+	if (relayed.rule != NULL && d->action == DECISION_CONTINUE && !d->would_reject)
+		*d = relayed;
 }
 
 void

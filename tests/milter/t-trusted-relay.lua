@@ -79,6 +79,27 @@ T.run(function()
 		{ " rule=protect_local_senders " })
 	relayed("protect_local_senders: an internal client may", "<john.doe@acme.com>",
 		{ OWN, by_relay("hub.acme.com", "10.1.2.3") }, nil)
+	-- report_only: the would-be refusal is the end-of-headers line and the
+	-- message says so
+	local conn = T.connect("dmz.acme.com", "10.0.0.25", { "{daemon_name}", "report" })
+	T.mail(conn, "report_only: MAIL", "<a@example.org>", {})
+	T.rcpt(conn, "report_only: RCPT", "<jd@acme.com>", {})
+	for _, v in ipairs({ OWN, by_relay("unknown", "192.0.2.66") }) do
+		if mt.header(conn, "Received", v) ~= nil then T.fail("mt.header failed") end
+		mt.getreply(conn)
+	end
+	T.log_mark()
+	if mt.eoh(conn) ~= nil then T.fail("mt.eoh failed") end
+	T.expect(conn, "report_only: a denied relayed client", mt.getreply(conn),
+		{ stage = "header", decision = "would-reject", reply = DENIED,
+		  contains = { " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66] line=2"' } })
+	if mt.bodystring(conn, "Hello.\r\n") ~= nil then T.fail("mt.bodystring failed") end
+	mt.getreply(conn)
+	if mt.eom(conn) ~= nil then T.fail("mt.eom failed") end
+	mt.getreply(conn)
+	T.ok(mt.eom_check(conn, MT_HDRADD, "X-Relaywarden", "would-reject rule=deny_hosts"),
+		"report_only: X-Relaywarden: would-reject rule=deny_hosts")
+	T.close(conn)
 	T.connect_expect("a denied host connecting directly is refused at CONNECT", "unknown",
 		"192.0.2.66", { reply = DENIED })
 end)
