@@ -130,9 +130,12 @@ check_local_domains(config_t *cfg, struct config_ctx *ctx)
 {
 	const config_setting_t *s = config_lookup(cfg, "local_domains");
 
+	/* a value of the wrong type, or entries that did not load, have their
+	 * own errors */
 	if (!local_domains_missing(ctx->policy) || (s != NULL &&
-	    config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST))
-		return;       /* a value of the wrong type has its own error */
+	    ((config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) || config_setting_length(s) > 0)))
+		return;
 	config_error(ctx, s, "local_domains",
 	    "is empty, so every inbound message would be refused as a relay (list the domains "
 	    "this server receives mail for, or set relay.enforce = \"none\")");
