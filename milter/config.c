@@ -151,7 +151,10 @@ load_profile(config_t *cfg, config_setting_t *g, const char *name, struct config
 
 	pp->path = xstrdup(base->policy->path);
 	config_keys_defaults(pp);
+	size_t said = base->errs->count;
 	walk(config_root_setting(cfg), NULL, &ctx);
+	while (base->errs->count > said)        /* the base's walk said each already */
+		free(base->errs->lines[--base->errs->count]);
 	ctx.profile = name;
 	walk(g, NULL, &ctx);
 	check_relay(&ctx);

@@ -507,6 +507,12 @@ static const struct crow rows[] = {
 	    "groups = { A = [ \"a.example\" ]; }; } );\n",
 	    .errors = { "DIR/p.conf:2: groups: cannot be set in a profile (profile \"s\"): it "
 	    "applies to the whole process" } },
+	{ "an error of the base file is said once, not again per profile",
+	    .policy = RELAY("exclude_hosts = [ \"AppServrs\" ];")
+	    "groups = { AppServers = [ \"10.1.1.1\" ]; };\n"
+	    "profiles = ( { daemon_name = \"a\"; }, { daemon_name = \"b\"; } );\n",
+	    .errors = { "DIR/p.conf:1: relay.exclude_hosts: unknown group \"AppServrs\" (did you "
+	    "mean AppServers?)" } },
 	{ "groups: a group that is not a list",
 	    .policy = CLOSED "groups = { A = \"a.example\"; };\n",
 	    .errors = { "DIR/p.conf:2: groups.A: wrong type (expected a list of strings, [ \"...\", ... ])" } },
