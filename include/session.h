@@ -34,9 +34,9 @@ struct message {
 	char *from_header;              /* first From: value, NULL if none */
 	char *sender_header;            /* first Sender: value, NULL if none */
 	char message_id[MESSAGE_ID_MAX]; /* first Message-ID:, for the received line */
-	/* From a trusted relay: the first two Received: values (the MTA's own
-	 * line may come first) and the client judged at end of headers. */
-	char *received[2];
+	/* From a trusted relay: the topmost Received: value, how many there
+	 * were, and the client judged at end of headers. */
+	char *received;
 	unsigned nreceived;
 	struct client_facts relayed;    /* has_ip once judged */
 };
@@ -75,7 +75,7 @@ void session_mail(struct session *s, const char *auth, const char *from,
 void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
     const struct trace *t);
 /* Records one header (only From:, Sender:, Message-ID: and, from a
- * trusted relay, the first two Received: are kept). */
+ * trusted relay, the topmost Received: are kept). */
 void session_header(struct session *s, const char *name, const char *value);
 /* End of headers: for a session from a trusted relay the connection
  * controls and protect_local_senders on the client its Received: line

@@ -82,15 +82,21 @@ refused_inside() { # DESC REPLY RULE CLIENT_IP SWAKS_ARGS...
 	mark=$(log_mark "$E2E_RW_LOG")
 	e2e_swaks "$desc" "$@"
 	e2e_check "$desc: the edge accepts it" grep -qE '^<-  250 2\.0\.0 Ok: queued' "$E2E_DIR/swaks.out"
-	local line="decision=reject stage=header rule=$rule client=[^ ]*\[$EDGE_IP\] .*reply=\"$want\" detail=\"received=[^ ]*\[${ip//./\\.}\] line=[12]\""
+	local line="decision=reject stage=header rule=$rule client=[^ ]*\[$EDGE_IP\] .*reply=\"$want\" detail=\"received=[^ ]*\[${ip//./\\.}\]\""
 	e2e_check "$desc: the inner relaywarden refuses at end of headers: $want" \
 		wait_for 30 sh -c 'tail -c +"$(($2 + 1))" "$1" | grep -qE "$3"' sh "$E2E_RW_LOG" "$mark" "$line"
 	e2e_check "$desc: the edge got the inner server's $want" \
 		wait_for 30 grep -qF "said: $want (in reply to end of DATA command)" "$EDGE_LOG"
 	e2e_check "$desc: nothing delivered" _sink_exact
 }
-FORGED_OK=$'Received: from hub (hub.acme.com [10.20.0.9])\r\n\tby hub.acme.com (Postfix) with ESMTP id FORGED'
-FORGED_DENIED=$'Received: from bad (unknown ['"$DENIED_IP"$'])\r\n\tby hub.acme.com (Postfix) with ESMTP id FORGED'
+# A message whose first header is a Received: line the client wrote itself,
+# naming NAME [IP] - the edge puts its own above it.
+forged_message() { # FILE NAME IP
+	printf 'Received: from hub (%s [%s])\r\n\tby hub.acme.com (Postfix) with ESMTP id FORGED\r\nFrom: <someone@example.org>\r\nTo: <jd@acme.com>\r\nSubject: forged\r\n\r\nHello.\r\n' \
+		"$2" "$3" >"$1"
+}
+forged_message "$E2E_DIR/forged-ok.eml" hub.acme.com 10.20.0.9
+forged_message "$E2E_DIR/forged-denied.eml" unknown "$DENIED_IP"
 
 refused_inside "a denied client through the edge" "$DENIED" deny_hosts "$DENIED_IP" \
 	--local-interface "$DENIED_IP" --from '<>' --to jd@acme.com
@@ -98,16 +104,17 @@ refused_inside "a denied client through the edge" "$DENIED" deny_hosts "$DENIED_
 # back to the inner server with no client in its Received: line: refused too.
 refused_inside "a denied client with a sender" "$DENIED" deny_hosts "$DENIED_IP" \
 	--local-interface "$DENIED_IP" --from bogus@example.org --to jd@acme.com
-refused_inside "a denied client whose own Received: line names an internal host" "$DENIED" \
+refused_inside "a denied client whose own Received: line (its first header) names an internal host" "$DENIED" \
 	deny_hosts "$DENIED_IP" --local-interface "$DENIED_IP" --from '<>' --to jd@acme.com \
-	--add-header "$FORGED_OK"
+	--data "$E2E_DIR/forged-ok.eml"
 e2e_delivered "an allowed client through the edge" "jd@acme.com" \
 	--local-interface "$ALLOWED_IP" --from someone@example.org --to jd@acme.com
 e2e_check "delivered: the sink's copy carries both Received: lines (edge, inner)" \
 	test "$(grep -c '^Received: from ' "$(sink_last)")" -ge 2
-e2e_delivered "an allowed client whose own Received: line names a denied host" "jd@acme.com" \
+e2e_delivered "an allowed client whose own Received: line (its first header) names a denied host" "jd@acme.com" \
 	--local-interface "$ALLOWED_IP" --from someone@example.org --to jd@acme.com \
-	--add-header "$FORGED_DENIED"
+	--data "$E2E_DIR/forged-denied.eml"
+E2E_FORGED_COPY=$(sink_last)
 refused_inside "protect_local_senders: the edge's external client may not claim acme.com" \
 	"$PROTECT" protect_local_senders "$ALLOWED_IP" \
 	--local-interface "$ALLOWED_IP" --from john.doe@acme.com --to jd@acme.com
@@ -116,4 +123,29 @@ refused_inside "protect_local_senders: the edge's external client may not claim 
 e2e_check "the edge's own bounce to a local user: no client line, refused as unparsable" \
 	grep -qE 'decision=reject stage=header rule=trusted_relay client=[^ ]*\[127\.0\.0\.3\] auth=- from=<> reason="unparsable Received header from a trusted relay" reply="550 5\.7\.1 Message rejected: unparsable Received header from trusted relay" detail="received=1"$' \
 	"$E2E_RW_LOG"
+# Without XFORWARD (a relay that only writes its Received: line): a session
+# straight to the inner server from the edge's address, carrying the line a
+# relay would write. Postfix does not show the milter the Received: line it
+# adds itself, so the relay's is the first the milter sees.
+E2E_MTA_PORT=$INNER_PORT
+RELAY_LINE=$'Received: from client.example (unknown ['"$DENIED_IP"$'])\r\n\tby dmz.acme.test (Postfix) with ESMTP id 4RELAY'
+mark=$(log_mark "$E2E_RW_LOG")
+e2e_refused "no XFORWARD: the relay's own line names a denied client" "$DENIED" \
+	--local-interface "$EDGE_IP" --from '<>' --to jd@acme.com --add-header "$RELAY_LINE"
+e2e_check "no XFORWARD: judged on the relay's line, the first the milter sees" \
+	sh -c 'tail -c +"$(($2 + 1))" "$1" | grep -qE "$3"' sh "$E2E_RW_LOG" "$mark" \
+	"rule=deny_hosts client=[^ ]*\[${EDGE_IP//./\\.}\] .*detail=\"received=unknown\[${DENIED_IP//./\\.}\]\""
+e2e_delivered "no XFORWARD: the relay's own line names an allowed client" "jd@acme.com" \
+	--local-interface "$EDGE_IP" --from '<>' --to jd@acme.com \
+	--add-header "${RELAY_LINE//$DENIED_IP/$ALLOWED_IP}"
+e2e_check "the sink's copy: the edge's line above the client's own" \
+	sh -c 'grep "^Received: from " "$1" | tail -n 2 | head -n 1 | grep -q "\[$2\]"; \
+	  grep "^Received: from " "$1" | tail -n 1 | grep -q "\[$3\]"' sh "$E2E_FORGED_COPY" "$ALLOWED_IP" "$DENIED_IP"
+# Measured for README: with XFORWARD the inner Postfix still names the edge
+# in its own Received: line (only its log has orig_client=).
+e2e_check "the inner Postfix's own Received: line names the edge, XFORWARD or not" \
+	sh -c 'grep -B1 "^	by mx\.acme\.test (Postfix)" "$1" | grep -q "^Received: from dmz\.acme\.test (unknown \[$2\])"' \
+	sh "$E2E_FORGED_COPY" "$EDGE_IP"
+e2e_check "the inner Postfix logs the forwarded client (orig_client=)" \
+	grep -qF "orig_client=unknown[$ALLOWED_IP]" "$INNER_LOG"
 e2e_done

@@ -11,7 +11,9 @@ local DENIED = "554 5.7.1 Connection refused for policy reasons."
 local UNPARSABLE = "550 5.7.1 Message rejected: unparsable Received header from trusted relay"
 local PROTECT = "550 5.7.1 Sender address rejected: authentication required"
 
--- What the MTA in front of the milter adds itself: from the relay.
+-- A line naming the relay as its client, as the MTA in front of the
+-- milter would add it (neither Postfix nor Sendmail shows it the milter):
+-- topmost, it is the one judged.
 local OWN = "from dmz.acme.com (dmz.acme.com [10.0.0.25])\r\n\tby mx.acme.com (Postfix) with ESMTP id 4QID\r\n\tfor <jd@acme.com>; Tue, 1 Dec 2026 10:00:00 +0000"
 local function by_relay(name, ip)
 	return "from helo.example (" .. name .. " [" .. ip .. "])\r\n\tby dmz.acme.com (Postfix) with ESMTP id 3QID\r\n\tfor <jd@acme.com>; Tue, 1 Dec 2026 10:00:00 +0000"
@@ -47,44 +49,41 @@ local function relayed(desc, from, received, want, contains)
 end
 
 T.run(function()
-	relayed("denied client, below our MTA's own line", "<a@example.org>",
-		{ OWN, by_relay("unknown", "192.0.2.66") }, DENIED,
-		{ " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66] line=2"' })
-	relayed("denied client, the relay's line first (MTA shows none of its own)",
-		"<a@example.org>", { by_relay("unknown", "192.0.2.66") }, DENIED,
-		{ 'detail="received=unknown[192.0.2.66] line=1"' })
+	relayed("a denied client", "<a@example.org>", { by_relay("unknown", "192.0.2.66") }, DENIED,
+		{ " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66]"' })
 	relayed("denied through the group Blocked, by address", "<a@example.org>",
-		{ OWN, by_relay("mail.example.net", "198.51.100.7") }, DENIED,
-		{ 'detail="received=mail.example.net[198.51.100.7] line=2"' })
+		{ by_relay("mail.example.net", "198.51.100.7") }, DENIED,
+		{ 'detail="received=mail.example.net[198.51.100.7]"' })
 	relayed("denied through the group Blocked, by the name the relay verified",
-		"<a@example.org>", { OWN, by_relay("mx.spammer.example", "203.0.113.5") }, DENIED)
+		"<a@example.org>", { by_relay("mx.spammer.example", "203.0.113.5") }, DENIED)
 	relayed("a name the relay marked (may be forged) is no name", "<a@example.org>",
-		{ OWN, "from helo (mx.spammer.example [203.0.113.5] (may be forged))\r\n\tby dmz.acme.com" },
+		{ "from helo (mx.spammer.example [203.0.113.5] (may be forged))\r\n\tby dmz.acme.com" },
 		nil)
 	relayed("an allowed client is delivered", "<a@example.org>",
-		{ OWN, by_relay("mail.example.org", "192.0.2.10") }, nil)
+		{ by_relay("mail.example.org", "192.0.2.10") }, nil)
 	relayed("a forged line below the relay's naming a denied host is ignored", "<a@example.org>",
-		{ OWN, by_relay("mail.example.org", "192.0.2.10"), by_relay("unknown", "192.0.2.66") },
-		nil)
+		{ by_relay("mail.example.org", "192.0.2.10"), by_relay("unknown", "192.0.2.66") }, nil)
 	relayed("a forged line below the relay's naming an internal host is ignored",
 		"<a@example.org>",
-		{ OWN, by_relay("unknown", "192.0.2.66"), by_relay("hub.acme.com", "10.0.0.5") }, DENIED)
+		{ by_relay("unknown", "192.0.2.66"), by_relay("hub.acme.com", "10.0.0.5") }, DENIED)
+	relayed("only the topmost line counts: one naming the relay itself judges the relay",
+		"<a@example.org>", { OWN, by_relay("unknown", "192.0.2.66") }, nil)
 	relayed("no Received: line at all", "<a@example.org>", {}, UNPARSABLE,
 		{ " rule=trusted_relay ", 'detail="received=0"' })
-	relayed("only our MTA's own line", "<a@example.org>", { OWN }, UNPARSABLE)
 	relayed("an unparsable line from the relay", "<a@example.org>",
-		{ OWN, "from helo by dmz.acme.com with ESMTP" }, UNPARSABLE)
+		{ "from helo by dmz.acme.com with ESMTP", by_relay("mail.example.org", "192.0.2.10") },
+		UNPARSABLE)
 	relayed("protect_local_senders: an external client may not claim acme.com",
-		"<john.doe@acme.com>", { OWN, by_relay("mail.example.org", "192.0.2.10") }, PROTECT,
+		"<john.doe@acme.com>", { by_relay("mail.example.org", "192.0.2.10") }, PROTECT,
 		{ " rule=protect_local_senders " })
 	relayed("protect_local_senders: an internal client may", "<john.doe@acme.com>",
-		{ OWN, by_relay("hub.acme.com", "10.1.2.3") }, nil)
+		{ by_relay("hub.acme.com", "10.1.2.3") }, nil)
 	-- report_only: the would-be refusal is the end-of-headers line and the
 	-- message says so
 	local conn = T.connect("dmz.acme.com", "10.0.0.25", { "{daemon_name}", "report" })
 	T.mail(conn, "report_only: MAIL", "<a@example.org>", {})
 	T.rcpt(conn, "report_only: RCPT", "<jd@acme.com>", {})
-	for _, v in ipairs({ OWN, by_relay("unknown", "192.0.2.66") }) do
+	for _, v in ipairs({ by_relay("unknown", "192.0.2.66") }) do
 		if mt.header(conn, "Received", v) ~= nil then T.fail("mt.header failed") end
 		mt.getreply(conn)
 	end
@@ -92,7 +91,7 @@ T.run(function()
 	if mt.eoh(conn) ~= nil then T.fail("mt.eoh failed") end
 	T.expect(conn, "report_only: a denied relayed client", mt.getreply(conn),
 		{ stage = "header", decision = "would-reject", reply = DENIED,
-		  contains = { " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66] line=2"' } })
+		  contains = { " rule=deny_hosts ", 'detail="received=unknown[192.0.2.66]"' } })
 	if mt.bodystring(conn, "Hello.\r\n") ~= nil then T.fail("mt.bodystring failed") end
 	mt.getreply(conn)
 	if mt.eom(conn) ~= nil then T.fail("mt.eom failed") end
