@@ -16,8 +16,8 @@ LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
-LIB_SRCS := address config config_apply config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            header idn ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strlist strmap \
+LIB_SRCS := address config config_apply config_groups config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
+            header idn ldap_conn log netmatch policy received reload reload_client reply session session_log snapshot startup strlist strmap \
             xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
@@ -101,8 +101,8 @@ check: test-deps
 # ones (they reach the directory, the DNS and the log only through their
 # own modules' functions); and no two modules call each other, directly or
 # round a cycle (tests/cycles.py).
-PURE_MODS := address controls decision errlist header idn netmatch policy reply session session_log \
-             strlist strmap
+PURE_MODS := address controls decision errlist header idn netmatch policy received reply session \
+             session_log strlist strmap
 IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
 purity: $(LIB_OBJS) $(MILTER_OBJS)
 	@! grep -nE '#include *[<"](libmilter/mfapi\.h|ldap\.h|ares\.h)' \
@@ -117,7 +117,7 @@ purity: $(LIB_OBJS) $(MILTER_OBJS)
 
 # libFuzzer targets (clang), each over the library sources with ASan+UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := address header config session idn
+FUZZ_TARGETS := address header config session idn received
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
 FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
              -lidn2 -lunistring -lpthread

@@ -16,7 +16,7 @@
 enum key_type {
 	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
 	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_ZONES,
-	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES,
+	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES, K_GROUPS,
 };
 
 struct config_key {
@@ -38,6 +38,7 @@ struct config_ctx {
 	const char *path;        /* policy file, for errors without a setting */
 	const char *dir;         /* its directory, for relative paths */
 	const char *profile;     /* daemon_name while reading a profile, else NULL */
+	const config_setting_t *groups;  /* the top-level groups = { ... }, or NULL */
 };
 
 /* The entry for a dotted path ("relay.enforce"), or NULL if unknown. */
@@ -62,6 +63,8 @@ void config_keys_defaults(struct policy *p);
 void config_keys_free(struct policy *p);
 /* Frees connection.dnsbl's zones. */
 void config_keys_dnsbl_free(struct connection_policy *cp);
+/* Levenshtein distance of a and b ((size_t)-1 when b is too long). */
+size_t config_edit_distance(const char *a, const char *b);
 /* The closest known key to a misspelt path, or NULL. */
 const char *config_key_suggest(const char *path);
 

@@ -24,7 +24,9 @@ struct dnsbl_facts {
 };
 
 /* At CONNECT: max_sessions (sessions = live sessions including this one),
- * then deny_hosts / allow_hosts (deny beats allow, as in Domino). */
+ * then deny_hosts / allow_hosts (deny beats allow, as in Domino) - for a
+ * trusted relay (c->via_relay) not yet: session.c judges the lists again
+ * at end of headers with the client of its Received: line (sessions 0). */
 void controls_decide_connect(const struct policy *p, const struct client_facts *c,
     unsigned sessions, struct decision *d, const struct trace *t);
 /* True if the client's address should be looked up in the DNS lists. */
@@ -51,6 +53,17 @@ bool controls_needs_hostname(const struct policy *p, const struct client_facts *
  * IDNA2008) domain, SIZE=, sender.deny /
  * sender.allow, protect_local_senders. */
 void controls_decide_sender(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
+    const struct trace *t);
+/* At MAIL, before anything asks the DNS: connection.require_auth (an
+ * unauthenticated session is refused unless the client is in
+ * connection.anonymous_hosts). */
+void controls_decide_require_auth(const struct policy *p, const struct client_facts *c,
+    bool authenticated, struct decision *d, const struct trace *t);
+/* At end of headers, for the client a trusted relay's Received: line names
+ * (c, classified into rs): verify_hostname, then protect_local_senders -
+ * what controls_decide_sender leaves out for a session from the relay. */
+void controls_decide_relayed(const struct policy *p, const struct client_facts *c,
     const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
     const struct trace *t);
 /* True if verify_domain needs a DNS answer for from's domain. */

@@ -59,6 +59,9 @@ struct connection_policy {
 	struct dnsbl_zone *dnsbl;
 	size_t ndnsbl;
 	struct strlist dnswl;          /* zones, normalised */
+	bool require_auth;             /* SMTP Inbound Site "Anonymous: No" */
+	struct host_set *anonymous_hosts;    /* SMTPAllowConnectionsAnonymous=1 exceptions */
+	struct reply require_auth_reply;     /* 530 5.7.0 Authentication required */
 };
 
 /* DESIGN §1/§3 sender controls at MAIL (and the size at end of message). */
@@ -142,6 +145,8 @@ struct policy {
 	bool protect_local_senders;
 	struct addr_set *protect_except;
 	struct reply protect_reply;         /* 550 5.7.1 ... authentication required */
+	struct host_set *trusted_relays;    /* DMZ relays: the topmost Received: names the client */
+	struct reply trusted_relays_reply;  /* 550 5.7.1 ... unparsable Received header ... */
 	struct strlist dns_servers;         /* "host[:port]"; empty: /etc/resolv.conf */
 	int dns_timeout;                    /* seconds */
 	struct reply dns_reply;             /* 451 4.4.3 for every DNS failure */
@@ -196,6 +201,9 @@ struct client_facts {
 	char addr[64];           /* text for logs and replies */
 	char name[256];          /* verified host name; "" when the MTA had none */
 	char daemon_name[64];
+	/* A trusted relay (trusted_relays): the connection controls wait for
+	 * the client its Received: line names (session.c, end of headers). */
+	bool via_relay;
 };
 
 /* The session-wide relay verdict of DESIGN §2 steps 1-4. */

@@ -34,6 +34,11 @@ struct message {
 	char *from_header;              /* first From: value, NULL if none */
 	char *sender_header;            /* first Sender: value, NULL if none */
 	char message_id[MESSAGE_ID_MAX]; /* first Message-ID:, for the received line */
+	/* From a trusted relay: the topmost Received: value, how many there
+	 * were, and the client judged at end of headers. */
+	char *received;
+	unsigned nreceived;
+	struct client_facts relayed;    /* has_ip once judged */
 };
 
 struct session {
@@ -69,9 +74,12 @@ void session_mail(struct session *s, const char *auth, const char *from,
     const char *const *args, struct decision *d, const struct trace *t);
 void session_rcpt(struct session *s, const char *rcpt, struct decision *d,
     const struct trace *t);
-/* Records one header (only From:, Sender: and Message-ID: are kept). */
+/* Records one header (only From:, Sender:, Message-ID: and, from a
+ * trusted relay, the topmost Received: are kept). */
 void session_header(struct session *s, const char *name, const char *value);
-/* End of headers: verify the originator header (DESIGN §4). */
+/* End of headers: for a session from a trusted relay the connection
+ * controls and protect_local_senders on the client its Received: line
+ * names; then verify the originator header (DESIGN §4). */
 void session_eoh(struct session *s, struct decision *d, const struct trace *t);
 /* Counts a body chunk towards the message size. */
 void session_body(struct session *s, size_t len);

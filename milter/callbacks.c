@@ -144,8 +144,9 @@ cb_eoh(SMFICTX *ctx)
 		return internal_error(ctx, "end of headers");
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
 	session_eoh(s, &d, NULL);
+	/* a relayed client's DNS "log"/"tag" listing is logged as at CONNECT */
 	if (d.action != DECISION_CONTINUE || d.would_reject || d.noteworthy ||
-	    log_enabled(LOG_LEVEL_DEBUG))
+	    log_enabled(LOG_LEVEL_DEBUG) || (d.rule != NULL && s->client.via_relay))
 		session_log_decision(s, "header", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
 }
@@ -170,7 +171,8 @@ add_dnsbl_header(SMFICTX *ctx, const struct session *s)
 
 	if (s->dnsbl_tags[0] == '\0')
 		return;
-	snprintf(value, sizeof(value), "%s listed at %s", s->client.addr, s->dnsbl_tags);
+	snprintf(value, sizeof(value), "%s listed at %s",
+	    s->msg.relayed.has_ip ? s->msg.relayed.addr : s->client.addr, s->dnsbl_tags);
 	if (smfi_addheader(ctx, "X-Relaywarden-DNSBL", value) != MI_SUCCESS)
 		log_err("%s: could not add the X-Relaywarden-DNSBL header", s->msg.qid);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_groups.h"
 #include "config_keys.h"
 #include "directory_cache.h"
 #include "directory_file.h"
@@ -23,7 +24,8 @@
 
 /* Process-wide settings: one value for every listener. */
 static const char *const not_in_profiles[] = {
-	"milter", "log_level", "config_update_interval", "directory", "dns", "profiles", NULL
+	"milter", "log_level", "config_update_interval", "directory", "dns", "profiles", "groups",
+	NULL
 };
 
 /* In a profile's top level: skips daemon_name, refuses process-wide keys.
@@ -114,20 +116,50 @@ check_relay(struct config_ctx *ctx)
 		    "deny_from_hosts = [ \"*\" ] to close it");
 }
 
+/* Domino falls back to the server's own Internet domain; relaywarden has
+ * none to fall back to, so an empty list would refuse every inbound
+ * message as a relay: an error, unless nothing is enforced. */
+static bool
+local_domains_missing(const struct policy *p)
+{
+	return p->relay.enforce != ENFORCE_NONE && domain_set_count(p->local_domains) == 0;
+}
+
+static void
+check_local_domains(config_t *cfg, struct config_ctx *ctx)
+{
+	const config_setting_t *s = config_lookup(cfg, "local_domains");
+
+	/* a value of the wrong type, or entries that did not load, have their
+	 * own errors */
+	if (!local_domains_missing(ctx->policy) || (s != NULL &&
+	    ((config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST) || config_setting_length(s) > 0)))
+		return;
+	config_error(ctx, s, "local_domains",
+	    "is empty, so every inbound message would be refused as a relay (list the domains "
+	    "this server receives mail for, or set relay.enforce = \"none\")");
+}
+
 /* A profile is a whole policy: the base file, then the profile's own
  * settings on top. It borrows the base's directory and resolver. */
 static struct policy *
 load_profile(config_t *cfg, config_setting_t *g, const char *name, struct config_ctx *base)
 {
 	struct policy *pp = xcalloc(1, sizeof(*pp));
-	struct config_ctx ctx = { pp, base->errs, base->path, base->dir, NULL };
+	struct config_ctx ctx = { pp, base->errs, base->path, base->dir, NULL, base->groups };
 
 	pp->path = xstrdup(base->policy->path);
 	config_keys_defaults(pp);
+	size_t said = base->errs->count;
 	walk(config_root_setting(cfg), NULL, &ctx);
+	while (base->errs->count > said)        /* the base's walk said each already */
+		free(base->errs->lines[--base->errs->count]);
 	ctx.profile = name;
 	walk(g, NULL, &ctx);
 	check_relay(&ctx);
+	if (!local_domains_missing(base->policy))     /* else said once, for the base */
+		check_local_domains(cfg, &ctx);
 	pp->daemon_name = xstrdup(name);
 	pp->base = base->policy;
 	return pp;
@@ -223,7 +255,7 @@ config_load(const char *path, struct errlist *errs)
 {
 	struct policy *p = xcalloc(1, sizeof(*p));
 	char *copy = xstrdup(path);
-	struct config_ctx ctx = { p, errs, path, dirname(copy), NULL };
+	struct config_ctx ctx = { p, errs, path, dirname(copy), NULL, NULL };
 	size_t before = errs->count;
 	config_t cfg;
 
@@ -239,9 +271,14 @@ config_load(const char *path, struct errlist *errs)
 			    config_error_line(&cfg), NULL, "%s",
 			    config_error_text(&cfg));
 	} else {
+		ctx.groups = config_lookup(&cfg, "groups");
+		if (ctx.groups != NULL && config_setting_type(ctx.groups) != CONFIG_TYPE_GROUP)
+			ctx.groups = NULL;      /* the walk reports its type */
+		config_groups_check(&ctx);
 		walk(config_root_setting(&cfg), NULL, &ctx);
 		check_milter(&cfg, &ctx);
 		check_relay(&ctx);
+		check_local_domains(&cfg, &ctx);
 		/* One pass: the directory and DNS settings are judged even when the
 		 * table found errors (their values are then the defaults or what
 		 * did read), so `check` names every problem of the file at once. */

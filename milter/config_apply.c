@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_groups.h"
 #include "config_keys.h"
 #include "controls.h"
 #include "dns.h"
@@ -160,7 +161,7 @@ add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, c
 		strlist_add(CONFIG_FIELD(ctx, k, struct strlist), v);
 		return 0;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
-	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
+	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS:
 		break;
 	}
 	snprintf(err, errlen, "internal error: key type %d is not a list", (int)k->type);
@@ -201,7 +202,7 @@ reset_list(const struct config_key *k, struct config_ctx *ctx)
 		strlist_free(CONFIG_FIELD(ctx, k, struct strlist));
 		return;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
-	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES:
+	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS:
 		return;
 	}
 }
@@ -219,8 +220,10 @@ apply_list(const struct config_key *k, config_setting_t *s, struct config_ctx *c
 			    i + 1, config_type_words(k->type));
 			continue;
 		}
-		if (add_element(k, ctx, config_setting_get_string(e), err,
-		    sizeof(err)) < 0)
+		const char *v = config_setting_get_string(e);
+		if (config_groups_is_name(k->type, v))
+			config_groups_expand(k, ctx, e, v, add_element);
+		else if (add_element(k, ctx, v, err, sizeof(err)) < 0)
 			config_error(ctx, e, k->path, "%s", err);
 	}
 }
@@ -334,5 +337,7 @@ config_key_apply(const struct config_key *k, config_setting_t *s, struct config_
 		return;
 	case K_PROFILES:
 		return;           /* config.c builds each profile as a whole policy */
+	case K_GROUPS:
+		return;           /* config_groups.c: read before the lists that name them */
 	}
 }

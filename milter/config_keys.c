@@ -69,6 +69,9 @@ static const struct config_key keys[] = {
 	KEY("protect_local_senders", K_BOOL, protect_local_senders, NULL),
 	KEY("protect_local_senders_except", K_ADDRS, protect_except, NULL),
 	REPLY("protect_local_senders_reply", protect_reply, REPLY_REJECT, "550 5.7.1 Sender address rejected: authentication required"),
+	KEY("trusted_relays", K_HOSTS, trusted_relays, NULL),
+	REPLY("trusted_relays_reply", trusted_relays_reply, REPLY_REJECT, "550 5.7.1 Message rejected: unparsable Received header from trusted relay"),
+	{ "groups", K_GROUPS, 0, NULL, 0, 0, 0, NULL },   /* config_groups.c reads it */
 	SECTION("connection"),
 	KEY("connection.allow_hosts", K_HOSTS, connection.allow_hosts, NULL),
 	KEY("connection.deny_hosts", K_HOSTS, connection.deny_hosts, NULL),
@@ -81,6 +84,9 @@ static const struct config_key keys[] = {
 	REPLY("connection.error_limit_reply", error_limit_reply, REPLY_TEMPFAIL, "421 4.7.0 SMTP service not available, closing transmission channel."),
 	KEY("connection.dnsbl", K_DNSBL, connection, NULL),
 	KEY("connection.dnswl", K_ZONES, connection.dnswl, NULL),
+	KEY("connection.require_auth", K_BOOL, connection.require_auth, NULL),
+	KEY("connection.anonymous_hosts", K_HOSTS, connection.anonymous_hosts, NULL),
+	REPLY("connection.require_auth_reply", connection.require_auth_reply, REPLY_REJECT, "530 5.7.0 Authentication required"),
 	SECTION("sender"),
 	KEY("sender.allow", K_ADDRS, sender.allow, NULL),
 	KEY("sender.deny", K_ADDRS, sender.deny, NULL),
@@ -180,6 +186,7 @@ config_type_words(enum key_type t)
 	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return "a list of strings, [ \"...\", ... ]";
 	case K_DNSBL: case K_PROFILES: return "a list of groups, ( { ... }, ... )";
+	case K_GROUPS: return "a group of lists, { Name = [ \"...\", ... ]; ... }";
 	case K_SECTION: return "a group, { ... }";
 	}
 	return "?";
@@ -199,7 +206,7 @@ type_fits(enum key_type t, const config_setting_t *s)
 	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return is_list(s);
 	case K_DNSBL: case K_PROFILES: return st == CONFIG_TYPE_LIST;
-	case K_SECTION: return st == CONFIG_TYPE_GROUP;
+	case K_SECTION: case K_GROUPS: return st == CONFIG_TYPE_GROUP;
 	}
 	return false;
 }
@@ -236,8 +243,8 @@ config_key_is_section(const struct config_key *k)
 }
 
 /* Levenshtein distance, capped; only for "did you mean" on a config error. */
-static size_t
-edit_distance(const char *a, const char *b)
+size_t
+config_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[128];
 
@@ -269,7 +276,7 @@ config_key_suggest(const char *path)
 	size_t best_d = 4;
 
 	for (size_t i = 0; i < RW_NELEM(keys); i++) {
-		size_t d = edit_distance(path, keys[i].path);
+		size_t d = config_edit_distance(path, keys[i].path);
 		if (d < best_d) {
 			best_d = d;
 			best = keys[i].path;
@@ -306,7 +313,7 @@ key_default(struct policy *p, const struct config_key *k)
 	const char *def = k->def;
 
 	switch (k->type) {
-	case K_SECTION: case K_DNSBL: case K_PROFILES:
+	case K_SECTION: case K_DNSBL: case K_PROFILES: case K_GROUPS:
 		return;
 	case K_BOOL: *FIELD(p, k, bool) = def != NULL && strcmp(def, "true") == 0; return;
 	case K_INT: *FIELD(p, k, int) = def != NULL ? atoi(def) : 0; return;
@@ -341,7 +348,7 @@ key_free(struct policy *p, const struct config_key *k)
 {
 	switch (k->type) {
 	case K_SECTION: case K_BOOL: case K_INT: case K_ENUM: case K_LOGLEVEL: case K_CHAR:
-	case K_REPLY: case K_PROFILES:
+	case K_REPLY: case K_PROFILES: case K_GROUPS:
 		return;
 	case K_STRING: case K_PATH: free(*FIELD(p, k, char *)); return;
 	case K_LOCAL_DOMAINS: strmap_free(p->local_domain_names); /* FALLTHROUGH */

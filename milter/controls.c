@@ -29,6 +29,12 @@ controls_decide_connect(const struct policy *p, const struct client_facts *c, un
 		    cp->max_sessions);
 		return;
 	}
+	if (c->via_relay) {
+		decision_trace(t, "connection: %s[%s] is a trusted relay: the host lists judge the "
+		    "client of its Received: line, at end of headers", name ? name : "unknown", c->addr);
+		d->reason = "trusted relay";
+		return;
+	}
 	if (host_set_match(cp->deny_hosts, ip, name)) {
 		decision_trace(t, "connection: %s[%s] is in connection.deny_hosts: refused",
 		    name ? name : "unknown", c->addr);
@@ -51,7 +57,7 @@ controls_decide_connect(const struct policy *p, const struct client_facts *c, un
 bool
 controls_needs_dnsbl(const struct policy *p, const struct client_facts *c)
 {
-	return c->has_ip && (p->connection.ndnsbl > 0);
+	return c->has_ip && !c->via_relay && (p->connection.ndnsbl > 0);
 }
 
 static void
@@ -122,7 +128,7 @@ controls_decide_dnsbl(const struct policy *p, const struct client_facts *c,
 bool
 controls_needs_hostname(const struct policy *p, const struct client_facts *c)
 {
-	return p->connection.verify_hostname && c->name[0] != '\0';
+	return p->connection.verify_hostname && c->name[0] != '\0' && !c->via_relay;
 }
 
 static void
@@ -258,7 +264,7 @@ controls_decide_sender(const struct policy *p, const struct client_facts *c,
     const struct trace *t)
 {
 	decision_init(d);
-	if (p->connection.verify_hostname) {
+	if (p->connection.verify_hostname && !c->via_relay) {
 		decide_hostname(p, c, m, d, t);
 		if (d->action != DECISION_CONTINUE)
 			return;
@@ -267,8 +273,42 @@ controls_decide_sender(const struct policy *p, const struct client_facts *c,
 	    malformed_refused(&p->sender.malformed_reply, m->from, "sender", d, t) ||
 	    size_refused(p, m->size, d, t) ||
 	    sender_lists_refused(p, m->from, d, t) ||
-	    protect_refused(p, rs, m->from, m->authenticated, d, t))
+	    (!c->via_relay && protect_refused(p, rs, m->from, m->authenticated, d, t)))
 		return;
+}
+
+void
+controls_decide_require_auth(const struct policy *p, const struct client_facts *c,
+    bool authenticated, struct decision *d, const struct trace *t)
+{
+	const struct connection_policy *cp = &p->connection;
+	const char *name = c->name[0] ? c->name : NULL;
+
+	decision_init(d);
+	if (!cp->require_auth || authenticated)
+		return;
+	if (host_set_match(cp->anonymous_hosts, c->has_ip ? &c->ip : NULL, name)) {
+		decision_trace(t, "require auth: %s[%s] is in connection.anonymous_hosts: may send "
+		    "without authenticating", name ? name : "unknown", c->addr);
+		return;
+	}
+	decision_trace(t, "require auth: the session is not authenticated: refused");
+	decision_refuse(d, DECISION_REJECT, "require_auth", "authentication required",
+	    &cp->require_auth_reply);
+}
+
+void
+controls_decide_relayed(const struct policy *p, const struct client_facts *c,
+    const struct relay_state *rs, const struct mail_facts *m, struct decision *d,
+    const struct trace *t)
+{
+	decision_init(d);
+	if (p->connection.verify_hostname) {
+		decide_hostname(p, c, m, d, t);
+		if (d->action != DECISION_CONTINUE)
+			return;
+	}
+	protect_refused(p, rs, m->from, m->authenticated, d, t);
 }
 
 bool

@@ -57,6 +57,42 @@ e2e_refused "verify-sender: own envelope, someone else's From:" \
 e2e_delivered "verify-sender: jdoe as the Sales group he belongs to" "john.doe@ibm.com" \
 	"${AUTH_JDOE[@]}" --from sales@acme.com --to john.doe@ibm.com
 
+# ---- connection.require_auth (issue 17) in the profile of Sendmail's
+# DAEMON_OPTIONS Name=MTA, 127.0.0.2 in anonymous_hosts: Sendmail shows the
+# milter the AUTH macros at MAIL too (its 530 carries no address prefix).
+e2e_reload "$P/closed-relay.conf" 's/\[10\.30\.5\.7\]/[127.0.0.2]/' \
+	'$a profiles = ( { daemon_name = "MTA"; connection = { require_auth = true; anonymous_hosts = [ "127.0.0.2" ]; }; } );' ||
+	exit 1
+e2e_refused "require_auth: MAIL without AUTH" \
+	"530 5.7.0 Authentication required" \
+	--from someone@example.org --to jd@acme.com
+e2e_check "require_auth: relaywarden's decision line says rule=require_auth" \
+	grep -q 'decision=reject stage=mail rule=require_auth .* from=<someone@example.org> ' "$E2E_RW_LOG"
+e2e_delivered "require_auth: with AUTH" "jd@acme.com" \
+	"${AUTH_JDOE[@]}" --from john.doe@acme.com --to jd@acme.com
+e2e_delivered "require_auth: 127.0.0.2 is in anonymous_hosts" "jd@acme.com" \
+	--local-interface 127.0.0.2 --from app@acme.com --to jd@acme.com
+
+# ---- trusted_relays (issue 17): 127.0.0.2 plays the DMZ relay; the client
+# its Received: line names is judged by connection.deny_hosts at end of
+# headers: the topmost the milter sees (Sendmail 8.17 does not show it the
+# line it adds itself).
+e2e_reload "$P/closed-relay.conf" 's/\[10\.30\.5\.7\]/[127.0.0.2]/' \
+	'$a trusted_relays = [ "127.0.0.2" ]; connection = { deny_hosts = [ "192.0.2.66" ]; };' ||
+	exit 1
+SM_RELAY_LINE=$'Received: from client.example (unknown [192.0.2.66])\r\n\tby dmz.acme.test (Postfix) with ESMTP id 4RELAY'
+mark=$(log_mark "$E2E_RW_LOG")
+e2e_refused "trusted relay: its Received: line names a denied client" \
+	"554 5.7.1 Connection refused for policy reasons." \
+	--local-interface 127.0.0.2 --from app@acme.com --to jd@acme.com --add-header "$SM_RELAY_LINE"
+e2e_check "trusted relay: judged at end of headers on the relay's line" \
+	sh -c 'tail -c +"$(($2 + 1))" "$1" | grep -qE "$3"' sh "$E2E_RW_LOG" "$mark" \
+	'decision=reject stage=header rule=deny_hosts client=[^ ]*\[127\.0\.0\.2\] .*detail="received=unknown\[192\.0\.2\.66\]"$'
+e2e_delivered "trusted relay: its Received: line names an allowed client" "jd@acme.com" \
+	--local-interface 127.0.0.2 --from app@acme.com --to jd@acme.com \
+	--add-header "${SM_RELAY_LINE//192.0.2.66/192.0.2.67}"
+e2e_reload "$P/closed-relay.conf" 's/\[10\.30\.5\.7\]/[127.0.0.2]/' || exit 1
+
 # ---- the milter is down: F=T makes Sendmail defer
 e2e_milter_stop KILL
 e2e_refused "milter killed: Sendmail defers" "451 4.3.2 Please try again later" \

@@ -63,6 +63,7 @@ awk -F '\t' '{
 	else if (k == "true or false") t = "boolean"
 	else if (k ~ /^a list of strings/) t = "list of strings"
 	else if (k ~ /^a list of groups/) t = "list of groups"
+	else if (k ~ /^a group of lists/) t = "group of lists"
 	else t = "UNKNOWN(" k ")"
 	print $1 "\t" t
 }' "$TMP/keys.raw" | sort >"$TMP/keys.code"

@@ -49,6 +49,9 @@ struct crow {
 	"DIR/p.conf: relay: OPEN RELAY: all four relay lists are empty, so every host may relay " \
 	"to every domain (Domino's behaviour); add deny_to_domains = [ \"*\" ] and "             \
 	"deny_from_hosts = [ \"*\" ] to close it"
+#define EMPTY_LOCAL_WORDS                                                                   \
+	"is empty, so every inbound message would be refused as a relay (list the domains this " \
+	"server receives mail for, or set relay.enforce = \"none\")"
 #define DOMAIN_WORDS "is not a valid domain name (expected name, @name, .name or *)"
 #define IPV4_WORDS \
 	"is not an IPv4 address or Domino pattern (expected a.b.c.d, a.b.c.*, a.b.c.N-M or a.b.c.d/len)"
@@ -118,7 +121,7 @@ check_defaults(const struct policy *p)
 	assert_int_equal(p->log_level, LOG_LEVEL_INFO);
 	assert_false(p->report_only);
 	assert_int_equal(p->config_update_interval, 120);
-	assert_int_equal(domain_set_count(p->local_domains), 0);
+	assert_int_equal(domain_set_count(p->local_domains), 1);   /* write_policy's */
 	assert_int_equal(host_set_count(p->internal_networks), 0);
 	assert_int_equal(p->relay.enforce, ENFORCE_EXTERNAL);
 	assert_int_equal(host_set_count(p->relay.exclude_hosts), 0);
@@ -391,6 +394,33 @@ check_controls(const struct policy *p)
 	assert_true(ip_parse("192.0.2.1", &ip));
 }
 
+/* groups = { ... }: the entries of a named group, and of the groups it
+ * names, land in the list through its own matcher. */
+static void
+check_groups(const struct policy *p)
+{
+	const struct profile_probe { const char *ip, *name; bool want; } probes[] = {
+		{ "10.20.5.7", NULL, true }, { NULL, "app1.acme.com", true },
+		{ "10.30.1.9", NULL, true }, { "10.20.5.8", NULL, false },
+		{ NULL, "app2.acme.com", false },
+	};
+
+	for (size_t i = 0; i < RW_NELEM(probes); i++)
+		assert_int_equal(host_match(p->relay.exclude_hosts, probes[i].ip, probes[i].name),
+		    probes[i].want);
+	assert_int_equal(host_set_count(p->relay.exclude_hosts), 3);
+	assert_true(addr_set_match(p->sender.allow, "x", "partner.example"));
+	assert_true(addr_set_match(p->sender.allow, "jd", "acme.com"));
+	assert_true(domain_set_match(p->relay.allow_to_domains, "partner.example"));
+	assert_true(host_match(p->connection.anonymous_hosts, "10.30.1.9", NULL));
+	assert_true(p->connection.require_auth);
+	expect_reply(&p->connection.require_auth_reply, "530", "5.7.0", "Authentication required",
+	    REPLY_REJECT);
+	assert_true(host_match(p->trusted_relays, "10.0.0.25", NULL));
+	expect_reply(&p->trusted_relays_reply, "550", "5.7.1",
+	    "Message rejected: unparsable Received header from trusted relay", REPLY_REJECT);
+}
+
 static void
 check_profiles(const struct policy *p)
 {
@@ -485,8 +515,40 @@ check_directory(const struct policy *p)
 
 static const struct crow rows[] = {
 	/* ---- good files ---- */
-	{ "empty file: every default, open relay warning", .policy = "",
+	{ "only local_domains: every other default, open relay warning", .policy = "",
 	    .warnings = { OPEN_RELAY_WARNING }, .check = check_defaults },
+	{ "groups in host, domain and address lists, nested, case-insensitive",
+	    .policy = "groups = { AppServers = [ \"10.20.5.7\", \"app1.acme.com\", \"Scanners\" ];\n"
+	    "  Scanners = [ \"10.30.1.0/24\" ]; Partners = [ \"partner.example\" ];\n"
+	    "  Senders = [ \"@partner.example\", \"jd@acme.com\" ]; };\n"
+	    RELAY("exclude_hosts = [ \"appservers\" ]; allow_to_domains = [ \"Partners\" ];")
+	    "sender = { allow = [ \"Senders\" ]; };\n"
+	    "connection = { require_auth = true; anonymous_hosts = [ \"Scanners\" ]; };\n"
+	    "trusted_relays = [ \"10.0.0.25\" ];\n",
+	    .check = check_groups },
+	{ "groups: not in a profile", .policy = CLOSED "profiles = ( { daemon_name = \"s\"; "
+	    "groups = { A = [ \"a.example\" ]; }; } );\n",
+	    .errors = { "DIR/p.conf:2: groups: cannot be set in a profile (profile \"s\"): it "
+	    "applies to the whole process" } },
+	{ "an error of the base file is said once, not again per profile",
+	    .policy = RELAY("exclude_hosts = [ \"AppServrs\" ];")
+	    "groups = { AppServers = [ \"10.1.1.1\" ]; };\n"
+	    "profiles = ( { daemon_name = \"a\"; }, { daemon_name = \"b\"; } );\n",
+	    .errors = { "DIR/p.conf:1: relay.exclude_hosts: unknown group \"AppServrs\" (did you "
+	    "mean AppServers?)" } },
+	{ "groups: a group that is not a list",
+	    .policy = CLOSED "groups = { A = \"a.example\"; };\n",
+	    .errors = { "DIR/p.conf:2: groups.A: wrong type (expected a list of strings, [ \"...\", ... ])" } },
+	{ "empty file: local_domains is empty, every inbound message refused",
+	    .policy = "local_domains = [ ];\n" CLOSED,
+	    .errors = { "DIR/p.conf:1: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "no local_domains at all: the same error, without a line", .policy = CLOSED "#local_domains\n",
+	    .errors = { "DIR/p.conf: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "no local_domains in a profile: said once, for the base",
+	    .policy = CLOSED "#local_domains\nprofiles = ( { daemon_name = \"s\"; } );\n",
+	    .errors = { "DIR/p.conf: local_domains: " EMPTY_LOCAL_WORDS } },
+	{ "empty local_domains with relay.enforce = \"none\" loads",
+	    .policy = "local_domains = [ ];\nrelay = { enforce = \"none\"; };\n" },
 	{ "shipped policies/default.conf: no warning", .path = "policies/default.conf",
 	    .check = check_shipped_default },
 	{ "shipped closed-relay example", .path = "policies/examples/closed-relay.conf",
@@ -1059,6 +1121,22 @@ write_file(const char *name, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* A policy that names no local domain gets one after its last line (line
+ * numbers of its errors unchanged): an empty list is itself an error
+ * (tests for that say local_domains = [ ] themselves). */
+static void
+write_policy(const char *text)
+{
+	char body[16384];
+
+	if (strstr(text, "local_domains") != NULL) {
+		write_file("p.conf", text);
+		return;
+	}
+	snprintf(body, sizeof(body), "%s\nlocal_domains = [ \"unit.test\" ];\n", text);
+	write_file("p.conf", body);
+}
+
 static size_t
 count(const char *const *v, size_t max)
 {
@@ -1112,7 +1190,7 @@ test_row(void **state)
 	} else if (r->path != NULL) {
 		expand(r->path, path, sizeof(path));
 	} else {
-		write_file("p.conf", r->policy);
+		write_policy(r->policy);
 		write_file(r->dir_name ? r->dir_name : "directory.conf",
 		    r->dir ? r->dir : "users = ( );\n");
 		snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
@@ -1143,7 +1221,7 @@ test_errlist_accumulates(void **state)
 	char path[512];
 
 	(void)state;
-	write_file("p.conf", CLOSED "frobnicate = 1;\n");
+	write_policy(CLOSED "frobnicate = 1;\n");
 	write_file("directory.conf", "users = ( );\n");
 	snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
 	assert_null(config_load(path, errs));
@@ -1152,7 +1230,7 @@ test_errlist_accumulates(void **state)
 	assert_string_equal(errs->lines[0], errs->lines[1]);
 	errlist_clear(errs);
 	assert_int_equal(errs->count, 0);
-	write_file("p.conf", CLOSED);
+	write_policy(CLOSED);
 	struct policy *a = cur_policy = config_load(path, errs);
 	struct policy *b = cur_policy2 = config_load(path, errs);
 	assert_non_null(a);

@@ -138,6 +138,9 @@ static char tmpdir[] = "/tmp/rw-test-idn.XXXXXX";
 
 static const char base_policy[] =
     "directory = { backend = \"file\"; file = \"directory.conf\"; };\n";
+/* Unless a row brings its own local_domains: one that no row sends to (an
+ * empty list is a check error with relay enforcement on). */
+static const char other_local[] = "local_domains = [ \"other.example\" ];\n";
 /* Unless a row brings its own relay section: a closed relay. */
 static const char closed_relay[] =
     "relay = { deny_to_domains = [ \"*\" ]; deny_from_hosts = [ \"*\" ]; };\n";
@@ -175,8 +178,8 @@ load(const char *extra, const char *as)
 	char path[300], text[2048], body[4096], dir[1024];
 	struct errlist errs = { 0 };
 
-	snprintf(text, sizeof(text), "%s%s%s", base_policy, strstr(extra, "relay = {") ? "" :
-	    closed_relay, extra);
+	snprintf(text, sizeof(text), "%s%s%s%s", base_policy, strstr(extra, "relay = {") ? "" :
+	    closed_relay, strstr(extra, "local_domains") ? "" : other_local, extra);
 	subst(text, as, body, sizeof(body));
 	snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
 	unit_write_file(path, body);
@@ -376,7 +379,8 @@ test_on_behalf_errors(void **state)
 	unit_write_file(path, "users = ( { login = \"ceo\"; addresses = [ \"ceo@acme.com\" ];\n"
 	    "  on_behalf = [ \"nobody\" ]; } );\n");
 	snprintf(path, sizeof(path), "%s/p.conf", tmpdir);
-	unit_write_file(path, base_policy);
+	unit_write_file(path, "directory = { backend = \"file\"; file = \"directory.conf\"; };\n"
+	    "local_domains = [ \"acme.com\" ];\n");
 	assert_null(config_load(path, &errs));
 	assert_int_equal(errs.count, 1);
 	assert_non_null(strstr(errs.lines[0], "directory.conf:2: users.on_behalf: \"nobody\" is "

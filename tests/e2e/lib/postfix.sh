@@ -12,8 +12,9 @@
 #                      mynetworks does not hold 127.0.0.1 and the relay
 #                      restrictions permit everything, so every relay decision
 #                      is relaywarden's (README "Attach it to Postfix").
-#                      PF_EXTRA_CF, if set, is appended to main.cf, and
-#                      PF_EXTRA_MASTER to master.cf.
+#                      PF_EXTRA_CF, if set, is appended to main.cf (a
+#                      parameter set again there wins), PF_EXTRA_MASTER to
+#                      master.cf (another listener).
 #   pf_user LOGIN PASSWORD   add a SASL user (no realm: {auth_authen} = LOGIN).
 #   pf_stop            `postfix -c DIR/etc stop`, then the master's PID.
 PF_DIR='' PF_PORT='' PF_LOG=/dev/null PF_MASTER_PID=''
