@@ -33,10 +33,19 @@ struct ldap_config {
 	struct strlist member_attributes;
 	bool starttls;
 	char *ca_file;
+	char *cert_file;               /* client certificate; "" or NULL: none */
+	char *key_file;                /* its key: mode 0600 or 0400 */
 	int timeout;                   /* seconds, every network step */
 	int pool_size;
 	bool want_groups;              /* verify_sender.group_send_as: search groups too */
 };
+
+/* For ldap_probe.c, which opens its own connections: the bind password
+ * read and checked as the directory reads it, and a filter template with
+ * every %<c> replaced by value, escaped (RFC 4515). Both NULL on failure;
+ * the caller frees. */
+char *directory_ldap_read_password(const char *path, const char *file, struct errlist *errs);
+char *directory_ldap_filter(const char *tmpl, char c, const char *value);
 
 /* Frees every string the config owns (not the struct itself). */
 void ldap_config_free(struct ldap_config *c);

@@ -17,6 +17,7 @@
 #include "address.h"
 #include "directory_ldap.h"
 #include "ldap_conn.h"
+#include "ldap_tls.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -154,6 +155,8 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	d->recipient_filter = dup_or_empty(s->recipient_filter);
 	d->group_filter = dup_or_empty(s->group_filter);
 	d->ca_file = dup_or_empty(s->ca_file);
+	d->cert_file = dup_or_empty(s->cert_file);
+	d->key_file = dup_or_empty(s->key_file);
 }
 
 void
@@ -170,6 +173,8 @@ ldap_config_free(struct ldap_config *c)
 	free(c->recipient_filter);
 	free(c->group_filter);
 	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 }
 
 static void
@@ -392,6 +397,7 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	char *password = NULL;
 
 	check_config(cfg, file, errs);
+	ldap_tls_check_files(cfg, file, errs);
 	if (cfg->bind_password_file != NULL && cfg->bind_password_file[0] != '\0')
 		password = read_password(cfg->bind_password_file, file, errs);
 	if (errs->count != before) {
@@ -406,4 +412,18 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	dir->ops = &ldap_ops;
 	dir->state = d;
 	return dir;
+}
+
+/* ---- for ldap_probe.c (see directory_ldap.h) ---- */
+
+char *
+directory_ldap_read_password(const char *path, const char *file, struct errlist *errs)
+{
+	return read_password(path, file, errs);
+}
+
+char *
+directory_ldap_filter(const char *tmpl, char c, const char *value)
+{
+	return filter_expand(tmpl, c, value);
 }
