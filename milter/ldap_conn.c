@@ -225,7 +225,10 @@ step_failed(LDAP *ld, const char *uri, enum ldap_conn_step which, int rc, const 
 {
 	char words[1024];
 
-	rc_words(ld, rc, extra, words, sizeof(words));
+	if (which == LDAP_STEP_TLS && extra != NULL && extra[0] != '\0')
+		snprintf(words, sizeof(words), "%s", extra);   /* the reason says more than rc */
+	else
+		rc_words(ld, rc, extra, words, sizeof(words));
 	step_done(step, ctx, which, rc, words);
 	snprintf(why, whylen, "%s: %s: %s", uri, step_names[which], words);
 	if (ld != NULL)

@@ -139,7 +139,7 @@ load_trust(const struct ldap_config *cfg, gnutls_x509_trust_list_t tl)
 	return n;
 }
 
-/* "CN=x (issuer CN=y, valid 2020-01-01 to 2020-02-01)" */
+/* "CN=x, issuer CN=y, valid 2020-01-01 to 2020-02-01" */
 static void
 describe_cert(gnutls_x509_crt_t crt, char *out, size_t len)
 {
@@ -156,7 +156,7 @@ describe_cert(gnutls_x509_crt_t crt, char *out, size_t len)
 		strftime(from, sizeof(from), "%Y-%m-%d", &tm);
 	if ((t = gnutls_x509_crt_get_expiration_time(crt)) != (time_t)-1 && gmtime_r(&t, &tm))
 		strftime(until, sizeof(until), "%Y-%m-%d", &tm);
-	snprintf(out, len, "%s (issuer %s, valid %s to %s)", subject, issuer, from, until);
+	snprintf(out, len, "%s, issuer %s, valid %s to %s", subject, issuer, from, until);
 }
 
 /* Verifies the server's certificate (der) for host against the trust. Only
@@ -193,7 +193,7 @@ verify_peer(const struct ldap_config *cfg, const struct berval *der, const char 
 	size_t n = strlen(w);
 	while (n > 0 && w[n - 1] == ' ')
 		w[--n] = '\0';
-	snprintf(why, whylen, "certificate not verified for %s: %s (server certificate %s)", host, w,
+	snprintf(why, whylen, "certificate not verified for %s: %s Server certificate: %s", host, w,
 	    cert);
 out:
 	gnutls_free(words.data);

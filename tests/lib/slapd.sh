@@ -67,6 +67,7 @@
 #                            closed yet (accepted or still in its backlog), from
 #                            /proc/net/unix: 0 = every session is over.
 #   ldt_milter_stop [TAG] / ldt_milter_alive [TAG]
+#   ldt_milters_stop [TAG...]  stop several (default all) at once.
 #   ldt_mail LOGIN FROM [TAG]  one transaction (connect, MAIL with {auth_authen}
 #                            = LOGIN unless LOGIN is empty). Sets LDT_CODE (the
 #                            SMFIR_* name miltertest got), LDT_TEXT (reply="..."
@@ -562,6 +563,20 @@ ldt_milter_stop() {
 	local tag=${1:-main}
 	_stop_pid "${LDT_RW_PID[$tag]}" 5
 	unset "LDT_RW_PID[$tag]"
+}
+
+# ldt_milters_stop [TAG...]: the named milters (default: every one) stopped
+# together - SIGTERM to all first, then each reaped - so their shutdowns
+# (libmilter takes about 5 s each) overlap.
+ldt_milters_stop() {
+	local tag tags=("$@")
+	[ ${#tags[@]} -gt 0 ] || tags=("${!LDT_RW_PID[@]}")
+	for tag in "${tags[@]}"; do
+		kill -TERM "${LDT_RW_PID[$tag]}" 2>/dev/null
+	done
+	for tag in "${tags[@]}"; do
+		ldt_milter_stop "$tag"
+	done
 }
 
 ldt_milter_alive() {
