@@ -37,6 +37,8 @@
 #   slapd_binds DN           BIND lines for DN in slapd.log (a bind is logged
 #                            when slapd reads it: once the milter has answered,
 #                            its binds are there).
+#   slapd_clients            established client sockets connected to slapd (on
+#                            this host: the milter's pooled connections).
 #   slapd_pending            established connections to slapd whose requests
 #                            slapd has not read yet (bytes in its receive queue,
 #                            /proc/net/tcp): with slapd paused, "a search of the
@@ -344,6 +346,11 @@ slapd_srch_count() {
 	grep ' SRCH base=' "$SLAPD_LOG" 2>/dev/null | grep -ciF -- "$1"
 }
 
+slapd_clients() {
+	awk -v port="$(printf '%04X' "$SLAPD_PORT")" '
+		$3 == "0100007F:" port && $4 == "01" { n++ } END { print n + 0 }' /proc/net/tcp
+}
+
 slapd_pending() {
 	awk -v port="$(printf '%04X' "$SLAPD_PORT")" '
 		$2 == "0100007F:" port && $4 == "01" { split($5, q, ":"); if (q[2] != "00000000") n++ }
@@ -477,7 +484,8 @@ ldt_finish() {
 # shell variables, read at call time):
 #   P_TTL P_NEG_TTL (cache, default 0 0), P_TIMEOUT (3), P_GROUP_SEND_AS
 #   (true), P_EXEMPT ("monitor"), P_BIND_DN, P_BIND_PW_FILE, P_POOL (4),
-#   P_STARTTLS (false), P_CA_FILE P_CERT_FILE P_KEY_FILE ("").
+#   P_STARTTLS, P_CA_FILE, P_CERT_FILE, P_KEY_FILE (each written only when
+#   set: unset, the policy is as before).
 ldt_policy() {
 	local file=$1 socket=$2 uris=$3
 	cat >"$file" <<EOF
@@ -510,11 +518,11 @@ directory = {
     bind_password_file = "${P_BIND_PW_FILE:-}";
     send_as_attributes = [ "relaywardenSendAs" ];
     timeout = ${P_TIMEOUT:-3};
-    pool_size = ${P_POOL:-4};
-    starttls = ${P_STARTTLS:-false};
-    ca_file = "${P_CA_FILE:-}";
-    cert_file = "${P_CERT_FILE:-}";
-    key_file = "${P_KEY_FILE:-}";
+    pool_size = ${P_POOL:-4};${P_STARTTLS:+
+    starttls = $P_STARTTLS;}${P_CA_FILE:+
+    ca_file = \"$P_CA_FILE\";}${P_CERT_FILE:+
+    cert_file = \"$P_CERT_FILE\";}${P_KEY_FILE:+
+    key_file = \"$P_KEY_FILE\";}
   };
 };
 EOF
