@@ -13,6 +13,7 @@
 
 #include "directory.h"
 #include "directory_ldap.h"
+#include "ldap_tls.h"
 
 struct ldap_conn;
 
@@ -39,10 +40,11 @@ const char *ldap_conn_step_name(enum ldap_conn_step s);
  * a certificate is always verified), then a simple bind as cfg->bind_dn
  * (anonymous when empty). When TLS was asked for and fails, nothing more is
  * sent: never a bind in clear. step (NULL: none) hears each step. Returns
- * an LDAP result code; on failure why is "URI: STEP: words". Used by the
+ * an LDAP result code; on failure why is "URI: STEP: words". tls: the
+ * caller's shared TLS context (ldap_tls_ctx_new), or NULL. Used by the
  * pool and by ldap_probe.c. */
-int ldap_conn_open(const struct ldap_config *cfg, const char *password, const char *uri, LDAP **out,
-    ldap_step_fn step, void *ctx, char *why, size_t whylen);
+int ldap_conn_open(const struct ldap_config *cfg, const struct ldap_tls_ctx *tls, const char *password,
+    const char *uri, LDAP **out, ldap_step_fn step, void *ctx, char *why, size_t whylen);
 
 /* cfg and password must outlive the pool; no network I/O here. */
 struct ldap_conn *ldap_conn_new(const struct ldap_config *cfg, const char *password);

@@ -41,6 +41,7 @@ struct handle {
 struct ldap_conn {
 	const struct ldap_config *cfg;
 	const char *password;       /* NULL: anonymous */
+	struct ldap_tls_ctx *tls;   /* shared by every handle; NULL: each its own */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct handle *handles;
@@ -54,6 +55,7 @@ ldap_conn_new(const struct ldap_config *cfg, const char *password)
 
 	c->cfg = cfg;
 	c->password = password;
+	c->tls = ldap_tls_ctx_new(cfg);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->freed, NULL);
 	c->handles = xcalloc((size_t)cfg->pool_size, sizeof(*c->handles));
@@ -73,6 +75,7 @@ ldap_conn_free(struct ldap_conn *c)
 			ldap_unbind_ext_s(c->handles[i].ld, NULL, NULL);
 	free(c->handles);
 	free(c->uris);
+	ldap_tls_ctx_free(c->tls);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->freed);
 	free(c);
@@ -279,8 +282,8 @@ open_transport(const struct ldap_config *cfg, const char *uri, LDAP *ld, ldap_st
 }
 
 int
-ldap_conn_open(const struct ldap_config *cfg, const char *password, const char *uri, LDAP **out,
-    ldap_step_fn step, void *ctx, char *why, size_t whylen)
+ldap_conn_open(const struct ldap_config *cfg, const struct ldap_tls_ctx *tls, const char *password,
+    const char *uri, LDAP **out, ldap_step_fn step, void *ctx, char *why, size_t whylen)
 {
 	LDAP *ld = NULL;
 	char detail[1024];
@@ -292,7 +295,7 @@ ldap_conn_open(const struct ldap_config *cfg, const char *password, const char *
 	if (set_options(cfg, ld) < 0)
 		return step_failed(ld, uri, LDAP_STEP_CONNECT, LDAP_LOCAL_ERROR, "cannot set options",
 		    step, ctx, why, whylen);
-	if (ldap_tls_used(cfg, uri) && ldap_tls_options(cfg, ld, detail, sizeof(detail)) < 0)
+	if (ldap_tls_used(cfg, uri) && ldap_tls_options(cfg, tls, ld, detail, sizeof(detail)) < 0)
 		return step_failed(ld, uri, LDAP_STEP_TLS, LDAP_LOCAL_ERROR, detail, step, ctx, why,
 		    whylen);
 	if ((rc = open_transport(cfg, uri, ld, step, ctx, why, whylen)) != LDAP_SUCCESS)
@@ -328,8 +331,8 @@ handle_search(struct ldap_conn *d, int h, size_t u, const struct ldap_search *s,
 
 	*res = NULL;
 	if (d->handles[h].ld == NULL) {
-		rc = ldap_conn_open(d->cfg, d->password, d->cfg->uris.v[u], &d->handles[h].ld, NULL, NULL,
-		    why, whylen);
+		rc = ldap_conn_open(d->cfg, d->tls, d->password, d->cfg->uris.v[u], &d->handles[h].ld,
+		    NULL, NULL, why, whylen);
 		if (rc != LDAP_SUCCESS)
 			return LDAP_CONNECT_ERROR;
 		d->handles[h].uri = u;

@@ -28,6 +28,7 @@ struct probe {
 	const struct ldap_config *cfg;
 	const char *login;          /* NULL: prove the filter only */
 	const char *uri;
+	struct ldap_tls_ctx *tls;   /* one TLS context for every URI */
 	ldap_probe_fn out;
 	void *ctx;
 	int failures;
@@ -262,8 +263,8 @@ probe_uri(struct probe *pr, const char *password)
 	char why[1024], detail[1200];
 	LDAP *ld = NULL;
 
-	if (ldap_conn_open(pr->cfg, password, pr->uri, &ld, heard_step, pr, why, sizeof(why)) !=
-	    LDAP_SUCCESS)
+	if (ldap_conn_open(pr->cfg, pr->tls, password, pr->uri, &ld, heard_step, pr, why, sizeof(why))
+	    != LDAP_SUCCESS)
 		return;
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		if (!features[i].needed(pr->p))
@@ -307,7 +308,7 @@ probe_lookup(struct probe *pr)
 int
 ldap_probe_run(const struct policy *p, const char *login, ldap_probe_fn out, void *ctx)
 {
-	struct probe pr = { p, &p->ldap, login, NULL, out, ctx, 0 };
+	struct probe pr = { p, &p->ldap, login, NULL, NULL, out, ctx, 0 };
 	struct errlist errs = { 0 };
 	char *password = NULL;
 
@@ -320,10 +321,12 @@ ldap_probe_run(const struct policy *p, const char *login, ldap_probe_fn out, voi
 		errlist_clear(&errs);
 		return pr.failures;
 	}
+	pr.tls = ldap_tls_ctx_new(&p->ldap);
 	for (size_t i = 0; i < p->ldap.uris.n; i++) {
 		pr.uri = p->ldap.uris.v[i];
 		probe_uri(&pr, password);
 	}
+	ldap_tls_ctx_free(pr.tls);
 	if (password != NULL)
 		explicit_bzero(password, strlen(password));
 	free(password);

@@ -7,11 +7,21 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "ldap_tls.h"
+#include "xalloc.h"
+
+/* Exported by libldap 2.5 (OPENLDAP_2.5) but declared only in its private
+ * ldap_pvt.h: the one way to drop the reference LDAP_OPT_X_TLS_CTX gives. */
+void ldap_pvt_tls_ctx_free(void *ctx);
+
+struct ldap_tls_ctx {
+	void *ctx;                  /* libldap's tls_ctx; one reference is ours */
+};
 
 static bool
 is_ldaps(const char *uri)
@@ -31,29 +41,68 @@ set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
-/* The file options, then a new context so they apply to this handle. */
+/* The file options (the client certificate unless client is false), then
+ * a new context so they apply to this handle. */
 static int
-tls_files(const struct ldap_config *cfg, LDAP *ld, int require)
+tls_files(const struct ldap_config *cfg, LDAP *ld, int require, bool client)
 {
 	int zero = 0;
 
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require) != LDAP_OPT_SUCCESS ||
 	    (set(cfg->ca_file) &&
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg->ca_file) != LDAP_OPT_SUCCESS) ||
-	    (set(cfg->cert_file) &&
+	    (client && set(cfg->cert_file) &&
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cfg->cert_file) != LDAP_OPT_SUCCESS) ||
-	    (set(cfg->key_file) &&
+	    (client && set(cfg->key_file) &&
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cfg->key_file) != LDAP_OPT_SUCCESS))
 		return -1;
 	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
 }
 
-int
-ldap_tls_options(const struct ldap_config *cfg, LDAP *ld, char *why, size_t whylen)
+struct ldap_tls_ctx *
+ldap_tls_ctx_new(const struct ldap_config *cfg)
 {
+	struct ldap_tls_ctx *t;
+	void *ctx = NULL;
+	LDAP *holder = NULL;
+	bool used = false;
+
+	for (size_t i = 0; i < cfg->uris.n; i++)
+		used |= ldap_tls_used(cfg, cfg->uris.v[i]);
+	if (!used || ldap_initialize(&holder, NULL) != LDAP_SUCCESS)
+		return NULL;
+	if (tls_files(cfg, holder, LDAP_OPT_X_TLS_DEMAND, true) == 0)
+		ldap_get_option(holder, LDAP_OPT_X_TLS_CTX, &ctx);    /* a reference of ours */
+	ldap_unbind_ext_s(holder, NULL, NULL);
+	if (ctx == NULL)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->ctx = ctx;
+	return t;
+}
+
+void
+ldap_tls_ctx_free(struct ldap_tls_ctx *t)
+{
+	if (t == NULL)
+		return;
+	ldap_pvt_tls_ctx_free(t->ctx);
+	free(t);
+}
+
+int
+ldap_tls_options(const struct ldap_config *cfg, const struct ldap_tls_ctx *shared, LDAP *ld,
+    char *why, size_t whylen)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND;
 	char *diag = NULL;
 
-	if (tls_files(cfg, ld, LDAP_OPT_X_TLS_DEMAND) == 0)
+	/* The handle's own require_cert decides the host name check. */
+	if (shared != NULL &&
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) == LDAP_OPT_SUCCESS &&
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_CTX, shared->ctx) == LDAP_OPT_SUCCESS)
+		return 0;
+	if (shared == NULL && tls_files(cfg, ld, LDAP_OPT_X_TLS_DEMAND, true) == 0)
 		return 0;
 	ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 	snprintf(why, whylen, "cannot load the TLS files (ca_file \"%s\", cert_file \"%s\", "
@@ -203,7 +252,9 @@ out:
 		gnutls_x509_crt_deinit(crt);
 }
 
-/* A handle that completes any handshake (no verification) and never binds. */
+/* A handle that completes any handshake (no verification) and never binds;
+ * without the client certificate, so its context holds nothing libldap
+ * would leak. */
 static LDAP *
 look_handle(const struct ldap_config *cfg, const char *uri)
 {
@@ -216,7 +267,7 @@ look_handle(const struct ldap_config *cfg, const char *uri)
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    tls_files(cfg, ld, LDAP_OPT_X_TLS_NEVER) < 0) {
+	    tls_files(cfg, ld, LDAP_OPT_X_TLS_NEVER, false) < 0) {
 		ldap_unbind_ext_s(ld, NULL, NULL);
 		return NULL;
 	}
@@ -248,10 +299,10 @@ ldap_tls_diagnose(const struct ldap_config *cfg, const char *uri, char *why, siz
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
 		if (set(diag) && strcmp(diag, "(unknown error code)") != 0)
 			snprintf(why, whylen, "TLS handshake failed: %s", diag);
-	} else if (ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &der) != LDAP_OPT_SUCCESS ||
-	    der.bv_len == 0) {
-		snprintf(why, whylen, "the server sent no certificate");
-	} else {
+	} else if (ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &der) == LDAP_OPT_SUCCESS &&
+	    der.bv_len > 0) {
+		/* (Later libldap versions hand out only a verified certificate:
+		 * then there is nothing to examine and why stays empty.) */
 		verify_peer(cfg, &der, lud->lud_host && lud->lud_host[0] ? lud->lud_host : "localhost",
 		    why, whylen);
 	}
