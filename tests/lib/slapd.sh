@@ -266,8 +266,10 @@ slapd_start() {
 
 slapd_start_tls() {
 	local dir=$1 cert=$2 verify=${3:-} ldif=${4:-} rc
-	[ -n "$TLS_DIR" ] && [ -f "$TLS_DIR/$cert.crt" ] ||
-		{ echo "slapd_start_tls: no $cert.crt (run tls_certs first)" >&2; return 1; }
+	if [ -z "$TLS_DIR" ] || [ ! -f "$TLS_DIR/$cert.crt" ]; then
+		echo "slapd_start_tls: no $cert.crt (run tls_certs first)" >&2
+		return 1
+	fi
 	SLAPD_TLS_CERT=$cert SLAPD_TLS_VERIFY=$verify
 	slapd_start "$dir" ${ldif:+"$ldif"}
 	rc=$?
