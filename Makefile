@@ -12,23 +12,26 @@ WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-pr
             -Wswitch-enum -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude $(shell pkg-config --cflags libconfig 2>/dev/null)
 LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
-            -lidn2 -lunistring -lpthread
+            -lidn2 -lunistring -lgnutls -lpthread
+# (-lgnutls: ldap_tls.c names why a certificate did not verify; libldap's
+# GnuTLS says only "(unknown error code)".)
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_apply config_groups config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
             header idn ldap_conn log netmatch policy received reload reload_client reply session session_log snapshot startup strlist strmap \
             xalloc
+LIB_SRCS += ldap_probe ldap_tls
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
-              libcmocka-dev libidn2-dev libunistring-dev
+              libcmocka-dev libidn2-dev libunistring-dev libgnutls28-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
               m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db \
-              procps cpio valgrind \
+              procps cpio valgrind gnutls-bin \
               samba-ad-dc samba samba-ad-provision python3-samba winbind smbclient ldb-tools 389-ds-base
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -120,7 +123,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := address header config session idn received
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
 FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
-             -lidn2 -lunistring -lpthread
+             -lidn2 -lunistring -lpthread -lgnutls
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)/fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \

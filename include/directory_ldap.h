@@ -45,10 +45,23 @@ struct ldap_config {
 	struct strlist login_domains;  /* "ACME": ACME\jdoe is looked up as jdoe */
 	bool starttls;
 	char *ca_file;
+	char *cert_file;               /* client certificate; "" or NULL: none */
+	char *key_file;                /* its key: mode 0600 or 0400 */
 	int timeout;                   /* seconds, every network step */
 	int pool_size;
 	bool want_groups;              /* verify_sender.group_send_as: search groups too */
 };
+
+/* For ldap_probe.c, which opens its own connections: the bind password
+ * read and checked as the directory reads it, and a filter template with
+ * every %<c> replaced by value, escaped (RFC 4515). Both NULL on failure;
+ * the caller frees. */
+char *directory_ldap_read_password(const char *path, const char *file, struct errlist *errs);
+char *directory_ldap_filter(const char *tmpl, char c, const char *value);
+/* The group search of the lookups for the groups of dn: group_classes and
+ * group_filter, and the member test nested_groups asks for (in_chain's
+ * matching rule included). The caller frees. */
+char *directory_ldap_groups_filter(const struct ldap_config *cfg, const char *dn);
 
 /* Frees every string the config owns (not the struct itself). */
 void ldap_config_free(struct ldap_config *c);
@@ -58,13 +71,5 @@ void ldap_config_free(struct ldap_config *c);
  * policy file, for the FILE: KEY: problem lines). */
 struct directory *directory_ldap_open(const struct ldap_config *cfg, const char *file,
     struct errlist *errs);
-
-/* Does the server support the configured nested_groups mode? Runs one
- * search through dir's pool (dir from directory_ldap_open; user_dn, if not
- * NULL, is the DN in_chain is asked about, else the base). Returns true if
- * the mode works; diag (<= diaglen) always says what was found, with the
- * server's own diagnostic on failure. Thread-safe; network I/O. */
-bool directory_ldap_probe_nested(const struct directory *dir, const char *user_dn, char *diag,
-    size_t diaglen);
 
 #endif

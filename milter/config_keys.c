@@ -142,6 +142,8 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.login_domains", K_STRLIST, ldap.login_domains, NULL),
 	KEY("directory.ldap.starttls", K_BOOL, ldap.starttls, NULL),
 	KEY("directory.ldap.ca_file", K_PATH, ldap.ca_file, NULL),
+	KEY("directory.ldap.cert_file", K_PATH, ldap.cert_file, NULL),
+	KEY("directory.ldap.key_file", K_PATH, ldap.key_file, NULL),
 	INT("directory.ldap.timeout", ldap.timeout, 1, 60, "3"),
 	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64, "4"),
 	KEY("profiles", K_PROFILES, profiles, NULL),

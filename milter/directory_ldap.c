@@ -18,6 +18,7 @@
 #include "directory_ldap.h"
 #include "idn.h"
 #include "ldap_conn.h"
+#include "ldap_tls.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -204,6 +205,8 @@ copy_config(struct ldap_config *d, const struct ldap_config *s)
 	d->recipient_filter = dup_or_empty(s->recipient_filter);
 	d->group_filter = dup_or_empty(s->group_filter);
 	d->ca_file = dup_or_empty(s->ca_file);
+	d->cert_file = dup_or_empty(s->cert_file);
+	d->key_file = dup_or_empty(s->key_file);
 }
 
 void
@@ -223,6 +226,8 @@ ldap_config_free(struct ldap_config *c)
 	free(c->recipient_filter);
 	free(c->group_filter);
 	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 }
 
 static void
@@ -426,16 +431,16 @@ group_match_filter(const struct ldap_config *cfg)
 	return f;
 }
 
-/* (&<group_match>(|(member=<dn>)(uniqueMember=<dn>))), or with in_chain
+/* (&<match>(|(member=<dn>)(uniqueMember=<dn>))), or with in_chain
  * (member:1.2.840.113556.1.4.1941:=<dn>) for each member attribute. */
 static char *
-group_search_filter(struct ldap_dir *d, const char *dn)
+groups_of_filter(const struct ldap_config *cfg, const char *match, const char *dn)
 {
-	bool chain = d->cfg.nested_groups == LDAP_NESTED_IN_CHAIN;
+	bool chain = cfg->nested_groups == LDAP_NESTED_IN_CHAIN;
 	char *parts = xstrdup(""), *f;
 
-	for (size_t i = 0; i < d->cfg.member_attributes.n; i++) {
-		char *tmpl = xasprintf("(%s%s=%%u)", d->cfg.member_attributes.v[i],
+	for (size_t i = 0; i < cfg->member_attributes.n; i++) {
+		char *tmpl = xasprintf("(%s%s=%%u)", cfg->member_attributes.v[i],
 		    chain ? ":" IN_CHAIN_OID ":" : "");
 		char *one = filter_expand(tmpl, 'u', dn);
 		char *joined = xasprintf("%s%s", parts, one ? one : "");
@@ -444,9 +449,15 @@ group_search_filter(struct ldap_dir *d, const char *dn)
 		free(parts);
 		parts = joined;
 	}
-	f = xasprintf("(&%s(|%s))", d->group_match, parts);
+	f = xasprintf("(&%s(|%s))", match, parts);
 	free(parts);
 	return f;
+}
+
+static char *
+group_search_filter(struct ldap_dir *d, const char *dn)
+{
+	return groups_of_filter(&d->cfg, d->group_match, dn);
 }
 
 /* nested_groups = "member_of": each group the user's memberOf names, read
@@ -721,6 +732,7 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	char *password = NULL;
 
 	check_config(cfg, file, errs);
+	ldap_tls_check_files(cfg, file, errs);
 	if (cfg->bind_password_file != NULL && cfg->bind_password_file[0] != '\0')
 		password = read_password(cfg->bind_password_file, file, errs);
 	if (errs->count != before) {
@@ -738,63 +750,25 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	return dir;
 }
 
-/* ---- what the server supports ---- */
+/* ---- for ldap_probe.c (see directory_ldap.h) ---- */
 
-static void
-count_entry(LDAP *ld, LDAPMessage *e, void *arg)
+char *
+directory_ldap_read_password(const char *path, const char *file, struct errlist *errs)
 {
-	char *dn = ldap_get_dn(ld, e), **first = arg;
-
-	if (*first == NULL)
-		*first = xstrdup(dn ? dn : "");
-	ldap_memfree(dn);
+	return read_password(path, file, errs);
 }
 
-bool
-directory_ldap_probe_nested(const struct directory *dir, const char *user_dn, char *diag,
-    size_t diaglen)
+char *
+directory_ldap_filter(const char *tmpl, char c, const char *value)
 {
-	if (dir == NULL || dir->ops != &ldap_ops) {
-		snprintf(diag, diaglen, "nested_groups: not an LDAP directory");
-		return false;
-	}
-	struct ldap_dir *d = dir->state;
-	char why[512] = "", *first = NULL, *filter;
-	char *attrs[] = { "1.1", NULL };
-	int entries = 0;
-	enum lookup_result r;
+	return filter_expand(tmpl, c, value);
+}
 
-	switch (d->cfg.nested_groups) {
-	case LDAP_NESTED_NONE:
-		snprintf(diag, diaglen, "nested_groups = \"none\": direct membership only");
-		return true;
-	case LDAP_NESTED_IN_CHAIN:
-		filter = group_search_filter(d, user_dn ? user_dn : d->cfg.base);
-		break;
-	case LDAP_NESTED_MEMBER_OF:
-		filter = xstrdup("(" MEMBER_OF_ATTR "=*)");
-		break;
-	default:
-		snprintf(diag, diaglen, "nested_groups: unknown mode %d", (int)d->cfg.nested_groups);
-		return false;
-	}
-	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 1, false };
-	r = ldap_conn_search(d->conn, &s, count_entry, &first, &entries, why, sizeof(why));
-	bool chain = d->cfg.nested_groups == LDAP_NESTED_IN_CHAIN, ok = r != LOOKUP_TEMPFAIL;
-	if (r == LOOKUP_TEMPFAIL)
-		snprintf(diag, diaglen, "nested_groups = \"%s\": the server refused %s: %s",
-		    chain ? "in_chain" : "member_of", filter, why);
-	else if (chain)
-		snprintf(diag, diaglen, "nested_groups = \"in_chain\": the server evaluates the "
-		    "matching rule " IN_CHAIN_OID " (%s)", first ? first : "no group found");
-	else if (r == LOOKUP_FOUND)
-		snprintf(diag, diaglen, "nested_groups = \"member_of\": %s carries memberOf", first);
-	else
-		snprintf(diag, diaglen, "nested_groups = \"member_of\": no entry under \"%s\" carries "
-		    "memberOf (enable the memberOf plugin of 389-ds/FreeIPA or OpenLDAP's memberof "
-		    "overlay)", d->cfg.base);
-	ok = ok && (chain || r == LOOKUP_FOUND);
-	free(filter);
-	free(first);
-	return ok;
+char *
+directory_ldap_groups_filter(const struct ldap_config *cfg, const char *dn)
+{
+	char *match = group_match_filter(cfg), *f = groups_of_filter(cfg, match, dn);
+
+	free(match);
+	return f;
 }

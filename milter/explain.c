@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dns.h"
 #include "explain.h"
+#include "ldap_probe.h"
 #include "session.h"
 #include "xalloc.h"
 
@@ -41,30 +42,42 @@ emit(void *ctx, const char *line)
 }
 
 
+static const char check_usage[] = "usage: relaywarden check -c FILE [--probe [--login LOGIN]]\n";
+
+/* check -c FILE: validate. --probe: then try the directory as the policy
+ * uses it (ldap_probe.c); --login LOGIN: look that login up too. */
 int
 check_main(int argc, char **argv)
 {
-	const char *path = NULL;
+	static const struct option opts[] = {
+		{ "probe", no_argument, NULL, 'P' },
+		{ "login", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *login = NULL;
+	bool probe = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c') {
-			fprintf(stderr, "usage: relaywarden check -c FILE\n");
-			return EX_USAGE;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'P': probe = true; break;
+		case 'l': login = optarg; break;
+		default: fputs(check_usage, stderr); return EX_USAGE;
 		}
-		path = optarg;
 	}
-	if (path == NULL) {
-		fprintf(stderr, "usage: relaywarden check -c FILE\n");
+	if (path == NULL || optind != argc || (login != NULL && !probe)) {
+		fputs(check_usage, stderr);
 		return EX_USAGE;
 	}
 	struct policy *p = config_load_printing(path);
 	if (p == NULL)
 		return EX_CONFIG;
 	printf("%s: OK\n", path);
+	int rc = probe ? ldap_probe_cli(p, login) : 0;
 	config_free(p);
-	return 0;
+	return rc;
 }
 
 static void

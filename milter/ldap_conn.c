@@ -6,16 +6,21 @@
  * network call. A handle is used by one thread at a time (libldap keeps
  * error state per handle); one that saw a transport error is unbound and
  * reconnected on next use. Every step has a timeout: network connect,
- * synchronous operations (bind, StartTLS) and each search.
+ * synchronous operations (bind, StartTLS) and each search. Opening a
+ * connection is one function, ldap_conn_open, shared with the probe: TLS
+ * when asked for or never a byte in clear, then the bind.
  */
 #define LDAP_DEPRECATED 0
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ldap_conn.h"
+#include "ldap_tls.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -36,6 +41,7 @@ struct handle {
 struct ldap_conn {
 	const struct ldap_config *cfg;
 	const char *password;       /* NULL: anonymous */
+	struct ldap_tls_ctx *tls;   /* shared by every handle; NULL: each its own */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct handle *handles;
@@ -49,6 +55,7 @@ ldap_conn_new(const struct ldap_config *cfg, const char *password)
 
 	c->cfg = cfg;
 	c->password = password;
+	c->tls = ldap_tls_ctx_new(cfg);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->freed, NULL);
 	c->handles = xcalloc((size_t)cfg->pool_size, sizeof(*c->handles));
@@ -68,6 +75,7 @@ ldap_conn_free(struct ldap_conn *c)
 			ldap_unbind_ext_s(c->handles[i].ld, NULL, NULL);
 	free(c->handles);
 	free(c->uris);
+	ldap_tls_ctx_free(c->tls);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->freed);
 	free(c);
@@ -170,48 +178,144 @@ transport_error(int rc)
 }
 
 static int
-set_options(struct ldap_conn *d, LDAP *ld)
+set_options(const struct ldap_config *cfg, LDAP *ld)
 {
-	struct timeval tv = { d->cfg->timeout, 0 };
-	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+	struct timeval tv = { cfg->timeout, 0 };
+	int version = LDAP_VERSION3;
 
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS)
 		return -1;
-	if (d->cfg->ca_file[0] == '\0')
-		return 0;
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->cfg->ca_file) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
-		return -1;
 	return 0;
 }
 
-/* Connects (and binds) a handle to URI u. Returns an LDAP result code. */
+/* "Invalid credentials (49)", then the server's or libldap's own words. */
+static void
+rc_words(LDAP *ld, int rc, const char *extra, char *out, size_t len)
+{
+	char *diag = NULL;
+
+	if (ld != NULL)
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	/* GnuTLS' text for "verification failed": ldap_tls_diagnose says more. */
+	bool useless = diag == NULL || diag[0] == '\0' || strcmp(diag, "(unknown error code)") == 0;
+	snprintf(out, len, "%s (%d)%s%s%s%s", ldap_err2string(rc), rc, useless ? "" : ": ",
+	    useless ? "" : diag, extra && extra[0] ? ": " : "", extra ? extra : "");
+	ldap_memfree(diag);
+}
+
+static void
+step_done(ldap_step_fn step, void *ctx, enum ldap_conn_step which, int rc, const char *detail)
+{
+	if (step != NULL)
+		step(ctx, which, rc, detail);
+}
+
+static const char *const step_names[] = { "connect", "tls", "bind" };
+
+const char *
+ldap_conn_step_name(enum ldap_conn_step s)
+{
+	return step_names[s];
+}
+
+/* A failed step: its words to the listener and to why; the handle goes. */
 static int
-handle_connect(struct ldap_conn *d, size_t u, LDAP **out)
+step_failed(LDAP *ld, const char *uri, enum ldap_conn_step which, int rc, const char *extra,
+    ldap_step_fn step, void *ctx, char *why, size_t whylen)
+{
+	char words[1024];
+
+	if (which == LDAP_STEP_TLS && extra != NULL && extra[0] != '\0')
+		snprintf(words, sizeof(words), "%s", extra);   /* the reason says more than rc */
+	else
+		rc_words(ld, rc, extra, words, sizeof(words));
+	step_done(step, ctx, which, rc, words);
+	snprintf(why, whylen, "%s: %s: %s", uri, step_names[which], words);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	return rc == LDAP_SUCCESS ? LDAP_LOCAL_ERROR : rc;
+}
+
+/* TCP (and the handshake, for ldaps), then StartTLS when asked for. A TLS
+ * failure is diagnosed on a connection of its own; nothing goes in clear. */
+static int
+open_transport(const struct ldap_config *cfg, const char *uri, LDAP *ld, ldap_step_fn step,
+    void *ctx, char *why, size_t whylen)
+{
+	bool ldaps = strncasecmp(uri, "ldaps:", 6) == 0;
+	char detail[1024] = "";
+	int rc;
+
+	errno = 0;
+	rc = ldap_connect(ld);
+	int saved = errno;
+	if (rc != LDAP_SUCCESS) {
+		char *diag = NULL;
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		bool tls = ldaps && diag != NULL;   /* TCP failures leave no message */
+		ldap_memfree(diag);
+		if (tls)
+			ldap_tls_diagnose(cfg, uri, detail, sizeof(detail));
+		else if (saved == ECONNREFUSED || saved == ETIMEDOUT || saved == EHOSTUNREACH ||
+		    saved == ENETUNREACH || saved == ECONNRESET)   /* others mislead */
+			snprintf(detail, sizeof(detail), "%s", strerror(saved));
+		return step_failed(ld, uri, tls ? LDAP_STEP_TLS : LDAP_STEP_CONNECT, rc, detail, step,
+		    ctx, why, whylen);
+	}
+	step_done(step, ctx, LDAP_STEP_CONNECT, rc, "");
+	if (!ldap_tls_used(cfg, uri)) {
+		step_done(step, ctx, LDAP_STEP_TLS, LDAP_SUCCESS, "not used (plain LDAP: starttls = "
+		    "false)");
+		return LDAP_SUCCESS;
+	}
+	if (!ldaps && (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
+		if (rc == LDAP_CONNECT_ERROR)   /* the handshake, not the server's refusal */
+			ldap_tls_diagnose(cfg, uri, detail, sizeof(detail));
+		return step_failed(ld, uri, LDAP_STEP_TLS, rc, detail, step, ctx, why, whylen);
+	}
+	ldap_tls_describe(ld, detail, sizeof(detail));
+	step_done(step, ctx, LDAP_STEP_TLS, LDAP_SUCCESS, detail);
+	return LDAP_SUCCESS;
+}
+
+int
+ldap_conn_open(const struct ldap_config *cfg, const struct ldap_tls_ctx *tls, const char *password,
+    const char *uri, LDAP **out, ldap_step_fn step, void *ctx, char *why, size_t whylen)
 {
 	LDAP *ld = NULL;
-	int rc = ldap_initialize(&ld, d->cfg->uris.v[u]);
+	char detail[1024];
+	int rc = ldap_initialize(&ld, uri);
 
+	*out = NULL;
 	if (rc != LDAP_SUCCESS)
+		return step_failed(NULL, uri, LDAP_STEP_CONNECT, rc, "bad URI", step, ctx, why, whylen);
+	if (set_options(cfg, ld) < 0)
+		return step_failed(ld, uri, LDAP_STEP_CONNECT, LDAP_LOCAL_ERROR, "cannot set options",
+		    step, ctx, why, whylen);
+	if (ldap_tls_used(cfg, uri) && ldap_tls_options(cfg, tls, ld, detail, sizeof(detail)) < 0)
+		return step_failed(ld, uri, LDAP_STEP_TLS, LDAP_LOCAL_ERROR, detail, step, ctx, why,
+		    whylen);
+	if ((rc = open_transport(cfg, uri, ld, step, ctx, why, whylen)) != LDAP_SUCCESS)
 		return rc;
-	if (set_options(d, ld) < 0) {
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return LDAP_LOCAL_ERROR;
+	if (cfg->bind_dn[0] != '\0') {
+		struct berval cred = { password ? strlen(password) : 0, (char *)password };
+		rc = ldap_sasl_bind_s(ld, cfg->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+		/* Under TLS 1.3 a server refuses a missing client certificate
+		 * after the client's handshake is done: the bind meets a
+		 * closed connection. */
+		bool hangup = rc == LDAP_SERVER_DOWN && ldap_tls_used(cfg, uri) &&
+		    (cfg->cert_file == NULL || cfg->cert_file[0] == '\0');
+		if (rc != LDAP_SUCCESS)
+			return step_failed(ld, uri, LDAP_STEP_BIND, rc, hangup ? "the server closed the "
+			    "connection after the TLS handshake (does it require a client certificate? "
+			    "cert_file and key_file are not set)" : NULL, step, ctx, why, whylen);
 	}
-	if (d->cfg->starttls && strncmp(d->cfg->uris.v[u], "ldaps:", 6) != 0)
-		rc = ldap_start_tls_s(ld, NULL, NULL);
-	if (rc == LDAP_SUCCESS && d->cfg->bind_dn[0] != '\0') {
-		struct berval cred = { d->password ? strlen(d->password) : 0, (char *)d->password };
-		rc = ldap_sasl_bind_s(ld, d->cfg->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	}
-	if (rc != LDAP_SUCCESS) {
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return rc;
-	}
+	snprintf(detail, sizeof(detail), "%s%s", cfg->bind_dn[0] ? "as " : "anonymous",
+	    cfg->bind_dn);
+	step_done(step, ctx, LDAP_STEP_BIND, LDAP_SUCCESS, detail);
 	*out = ld;
 	return LDAP_SUCCESS;
 }
@@ -227,11 +331,10 @@ handle_search(struct ldap_conn *d, int h, size_t u, const struct ldap_search *s,
 
 	*res = NULL;
 	if (d->handles[h].ld == NULL) {
-		rc = handle_connect(d, u, &d->handles[h].ld);
-		if (rc != LDAP_SUCCESS) {
-			snprintf(why, whylen, "%s: connect: %s", d->cfg->uris.v[u], ldap_err2string(rc));
+		rc = ldap_conn_open(d->cfg, d->tls, d->password, d->cfg->uris.v[u], &d->handles[h].ld,
+		    NULL, NULL, why, whylen);
+		if (rc != LDAP_SUCCESS)
 			return LDAP_CONNECT_ERROR;
-		}
 		d->handles[h].uri = u;
 	}
 	directory_count(COUNT_SEARCH);

@@ -2,7 +2,8 @@
  * main.c - command-line dispatch and the milter's start-up order.
  *
  * relaywarden [-f] -c FILE [-p SOCKET]   run the milter
- * relaywarden check -c FILE               validate a policy
+ * relaywarden check -c FILE [--probe [--login LOGIN]]   validate a policy
+ *                                         (--probe: and try its directory)
  * relaywarden explain -c FILE ...         trace one transaction
  * relaywarden reload -c FILE [--pid PID]  validate, reload the running milter
  * relaywarden keys | version | --version | --help
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "explain.h"
+#include "ldap_probe.h"
 #include "log.h"
 #include "reload.h"
 #include "snapshot.h"
@@ -43,6 +45,8 @@ struct run_args {
 static const char usage_text[] =
     "usage: relaywarden [-f] -c FILE [-p SOCKET]   run the milter (-f: foreground, log to stderr)\n"
     "       relaywarden check -c FILE               validate a policy; every error as FILE:LINE: KEY\n"
+    "       relaywarden check -c FILE --probe [--login LOGIN]   and connect, TLS, bind and search\n"
+    "                   every directory.ldap.uris as the policy will; exit 0 only if all works\n"
     "       relaywarden explain -c FILE --client IP [--client-name NAME] [--daemon NAME]\n"
     "                   [--auth LOGIN] [--sessions N] --from ADDR [--size BYTES] --rcpt ADDR...\n"
     "                   [--header \"Name: value\"]...   trace one transaction; exit 0/1/2\n"
@@ -142,8 +146,14 @@ run(int argc, char **argv)
 	}
 	log_info("relaywarden %s listening on %s with policy %s", RW_VERSION, p->milter_socket,
 	    a.config);
+	/* The directory is tried once, beside serving: failures are logged,
+	 * never a reason not to start (an outage is 451 and heals itself). */
+	const struct policy *probed = snapshot_acquire();
+	ldap_probe_start(probed);
 	int rc = smfi_main();
 	log_info("relaywarden stopping");
+	ldap_probe_join();
+	snapshot_release(probed);
 	snapshot_shutdown();
 	return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
 }

@@ -158,6 +158,8 @@ check_files(const char *path, const struct policy *p)
 	rc |= readable("directory.file", p->directory_file);
 	rc |= readable("directory.ldap.bind_password_file", p->ldap.bind_password_file);
 	rc |= readable("directory.ldap.ca_file", p->ldap.ca_file);
+	rc |= readable("directory.ldap.cert_file", p->ldap.cert_file);
+	rc |= readable("directory.ldap.key_file", p->ldap.key_file);
 	return rc == 0 ? 0 : -1;
 }
 

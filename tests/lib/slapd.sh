@@ -23,6 +23,24 @@
 #                            slapd logs SRCH when it reads the request, before it
 #                            answers, so once the milter has answered, its
 #                            searches are in the log.
+#   tls_certs DIR            certtool (gnutls-bin): a CA (ca.crt), another CA
+#                            (other-ca.crt), server certificates for 127.0.0.1
+#                            (server.crt), for another host name only
+#                            (wronghost.crt: ldap.elsewhere.test) and one that
+#                            expired in 2020 (expired.crt), all for server.key,
+#                            and a client certificate (client.crt, client.key).
+#                            Exports TLS_DIR.
+#   slapd_start_tls DIR CERT [VERIFY_CLIENT] [LDIF]   slapd_start with TLS:
+#                            server certificate TLS_DIR/CERT.crt (server,
+#                            wronghost, expired), StartTLS on SLAPD_URI and
+#                            ldaps:// on SLAPD_LDAPS_URI (SLAPD_LDAPS_PORT);
+#                            VERIFY_CLIENT "demand": a client certificate is
+#                            required (slapd's TLSVerifyClient).
+#   slapd_binds DN           BIND lines for DN in slapd.log (a bind is logged
+#                            when slapd reads it: once the milter has answered,
+#                            its binds are there).
+#   slapd_clients            established client sockets connected to slapd (on
+#                            this host: the milter's pooled connections).
 #   slapd_pending            established connections to slapd whose requests
 #                            slapd has not read yet (bytes in its receive queue,
 #                            /proc/net/tcp): with slapd paused, "a search of the
@@ -53,6 +71,7 @@
 #                            closed yet (accepted or still in its backlog), from
 #                            /proc/net/unix: 0 = every session is over.
 #   ldt_milter_stop [TAG] / ldt_milter_alive [TAG]
+#   ldt_milters_stop [TAG...]  stop several (default all) at once.
 #   ldt_mail LOGIN FROM [TAG]  one transaction (connect, MAIL with {auth_authen}
 #                            = LOGIN unless LOGIN is empty). Sets LDT_CODE (the
 #                            SMFIR_* name miltertest got), LDT_TEXT (reply="..."
@@ -90,6 +109,7 @@ fi
 # empty - never inherited, so a test never stops or deletes what a parent
 # process (which exported these) started.
 SLAPD_PID='' SLAPD_PORT='' SLAPD_DIR='' SLAPD_LOG=/dev/null SLAPD_URI=''
+SLAPD_TLS_CERT='' SLAPD_TLS_VERIFY='' SLAPD_LDAPS_PORT='' SLAPD_LDAPS_URI='' TLS_DIR=''
 BLACKHOLE_PID='' BLACKHOLE_PORT='' BLACKHOLE_LOG=/dev/null
 LDT_DIR='' LDT_NAME=ldap
 LDT_CODE='' LDT_TEXT='' LDT_LINE='' LDT_MS=0 LDT_BG_PID=''
@@ -165,6 +185,14 @@ ${SLAPD_MEMBEROF:+overlay memberof}
 
 access to * by * read
 EOF
+	[ -n "$SLAPD_TLS_CERT" ] || return 0
+	cat >>"$dir/slapd.conf" <<EOF
+# TLS (slapd_start_tls)
+TLSCACertificateFile "$TLS_DIR/ca.crt"
+TLSCertificateFile "$TLS_DIR/$SLAPD_TLS_CERT.crt"
+TLSCertificateKeyFile "$TLS_DIR/server.key"
+${SLAPD_TLS_VERIFY:+TLSVerifyClient $SLAPD_TLS_VERIFY}
+EOF
 }
 
 # Is slapd at $SLAPD_PORT answering a base search? ldapsearch has no
@@ -180,7 +208,8 @@ slapd_ping() {
 _slapd_launch() {
 	local deadline
 	echo "=== slapd start $(date -u +%FT%TZ) port $SLAPD_PORT" >>"$SLAPD_LOG"
-	slapd -f "$SLAPD_DIR/slapd.conf" -h "ldap://127.0.0.1:$SLAPD_PORT/" -d stats \
+	slapd -f "$SLAPD_DIR/slapd.conf" \
+		-h "ldap://127.0.0.1:$SLAPD_PORT/${SLAPD_LDAPS_PORT:+ ldaps://127.0.0.1:$SLAPD_LDAPS_PORT/}" -d stats \
 		>>"$SLAPD_LOG" 2>&1 </dev/null &
 	SLAPD_PID=$!
 	export SLAPD_PID
@@ -221,6 +250,10 @@ slapd_start() {
 	for _ in 1 2 3; do
 		SLAPD_PORT=$(free_port) || return 1
 		export SLAPD_PORT
+		if [ -n "$SLAPD_TLS_CERT" ]; then
+			SLAPD_LDAPS_PORT=$(free_port) || return 1
+			export SLAPD_LDAPS_PORT
+		fi
 		_slapd_launch
 		rc=$?
 		[ $rc -eq 2 ] && continue
@@ -234,6 +267,62 @@ slapd_start() {
 	SLAPD_URI="ldap://127.0.0.1:$SLAPD_PORT/"
 	export SLAPD_URI
 	return 0
+}
+
+slapd_start_tls() {
+	local dir=$1 cert=$2 verify=${3:-} ldif=${4:-} rc
+	if [ -z "$TLS_DIR" ] || [ ! -f "$TLS_DIR/$cert.crt" ]; then
+		echo "slapd_start_tls: no $cert.crt (run tls_certs first)" >&2
+		return 1
+	fi
+	SLAPD_TLS_CERT=$cert SLAPD_TLS_VERIFY=$verify
+	slapd_start "$dir" ${ldif:+"$ldif"}
+	rc=$?
+	SLAPD_TLS_CERT='' SLAPD_TLS_VERIFY=''
+	[ $rc -eq 0 ] || return $rc
+	SLAPD_LDAPS_URI="ldaps://127.0.0.1:$SLAPD_LDAPS_PORT/"
+	export SLAPD_LDAPS_URI
+}
+
+# _tls_key NAME; _tls_ca NAME CN; _tls_cert NAME TEMPLATE [CA] [KEY]: a
+# certificate for KEY.key (default server.key) signed by CA (default ca).
+_tls_key() {
+	certtool --generate-privkey --key-type=ecdsa --outfile "$TLS_DIR/$1.key" \
+		>>"$TLS_DIR/certtool.log" 2>&1 && chmod 600 "$TLS_DIR/$1.key"
+}
+
+_tls_ca() {
+	_tls_key "$1" || return 1
+	printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 30\n' "$2" >"$TLS_DIR/$1.tmpl"
+	certtool --generate-self-signed --load-privkey "$TLS_DIR/$1.key" --template "$TLS_DIR/$1.tmpl" \
+		--outfile "$TLS_DIR/$1.crt" >>"$TLS_DIR/certtool.log" 2>&1
+}
+
+_tls_cert() {
+	local name=$1 body=$2 ca=${3:-ca} key=${4:-server}
+	printf '%b\n' "$body" >"$TLS_DIR/$name.tmpl"
+	certtool --generate-certificate --load-privkey "$TLS_DIR/$key.key" \
+		--load-ca-certificate "$TLS_DIR/$ca.crt" --load-ca-privkey "$TLS_DIR/$ca.key" \
+		--template "$TLS_DIR/$name.tmpl" --outfile "$TLS_DIR/$name.crt" >>"$TLS_DIR/certtool.log" 2>&1
+}
+
+tls_certs() {
+	command -v certtool >/dev/null 2>&1 ||
+		{ echo "tls_certs: certtool not found (Debian: apt-get install gnutls-bin)" >&2; return 1; }
+	mkdir -p "$1" || return 1
+	TLS_DIR=$(cd "$1" && pwd)
+	export TLS_DIR
+	{ _tls_ca ca "relaywarden test CA" && _tls_ca other-ca "some other CA" && _tls_key server &&
+		_tls_cert server 'cn = "127.0.0.1"\nip_address = "127.0.0.1"\ntls_www_server\nexpiration_days = 30' &&
+		_tls_cert wronghost 'cn = "ldap.elsewhere.test"\ndns_name = "ldap.elsewhere.test"\ntls_www_server\nexpiration_days = 30' &&
+		_tls_cert expired 'cn = "127.0.0.1"\nip_address = "127.0.0.1"\ntls_www_server\nactivation_date = "2020-01-01 00:00:00"\nexpiration_date = "2020-02-01 00:00:00"' &&
+		_tls_key client &&
+		_tls_cert client 'cn = "relaywarden client"\ntls_www_client\nexpiration_days = 30' ca client
+	} || { echo "tls_certs: certtool failed:" >&2; tail -n 20 "$TLS_DIR/certtool.log" >&2; return 1; }
+}
+
+slapd_binds() {
+	grep -cF " BIND dn=\"$1\"" "$SLAPD_LOG" 2>/dev/null
 }
 
 slapd_stop() {
@@ -262,6 +351,11 @@ slapd_restart() {
 
 slapd_srch_count() {
 	grep ' SRCH base=' "$SLAPD_LOG" 2>/dev/null | grep -ciF -- "$1"
+}
+
+slapd_clients() {
+	awk -v port="$(printf '%04X' "$SLAPD_PORT")" '
+		$3 == "0100007F:" port && $4 == "01" { n++ } END { print n + 0 }' /proc/net/tcp
 }
 
 slapd_pending() {
@@ -396,7 +490,9 @@ ldt_finish() {
 # ldt_policy FILE SOCKET URIS: an LDAP policy. Tunables (environment or
 # shell variables, read at call time):
 #   P_TTL P_NEG_TTL (cache, default 0 0), P_TIMEOUT (3), P_GROUP_SEND_AS
-#   (true), P_EXEMPT ("monitor"), P_BIND_DN, P_BIND_PW_FILE, P_POOL (4).
+#   (true), P_EXEMPT ("monitor"), P_BIND_DN, P_BIND_PW_FILE, P_POOL (4),
+#   P_STARTTLS, P_CA_FILE, P_CERT_FILE, P_KEY_FILE (each written only when
+#   set: unset, the policy is as before).
 ldt_policy() {
 	local file=$1 socket=$2 uris=$3
 	cat >"$file" <<EOF
@@ -429,7 +525,11 @@ directory = {
     bind_password_file = "${P_BIND_PW_FILE:-}";
     send_as_attributes = [ "relaywardenSendAs" ];
     timeout = ${P_TIMEOUT:-3};
-    pool_size = ${P_POOL:-4};
+    pool_size = ${P_POOL:-4};${P_STARTTLS:+
+    starttls = $P_STARTTLS;}${P_CA_FILE:+
+    ca_file = \"$P_CA_FILE\";}${P_CERT_FILE:+
+    cert_file = \"$P_CERT_FILE\";}${P_KEY_FILE:+
+    key_file = \"$P_KEY_FILE\";}
   };
 };
 EOF
@@ -478,6 +578,20 @@ ldt_milter_stop() {
 	local tag=${1:-main}
 	_stop_pid "${LDT_RW_PID[$tag]}" 5
 	unset "LDT_RW_PID[$tag]"
+}
+
+# ldt_milters_stop [TAG...]: the named milters (default: every one) stopped
+# together - SIGTERM to all first, then each reaped - so their shutdowns
+# (libmilter takes about 5 s each) overlap.
+ldt_milters_stop() {
+	local tag tags=("$@")
+	[ ${#tags[@]} -gt 0 ] || tags=("${!LDT_RW_PID[@]}")
+	for tag in "${tags[@]}"; do
+		kill -TERM "${LDT_RW_PID[$tag]}" 2>/dev/null
+	done
+	for tag in "${tags[@]}"; do
+		ldt_milter_stop "$tag"
+	done
 }
 
 ldt_milter_alive() {
