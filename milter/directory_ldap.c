@@ -590,14 +590,14 @@ user_attributes(struct ldap_dir *d)
  * login_domains is empty, is itself (a backslash is then just a character,
  * escaped in the filter). */
 static const char *
-login_name(const struct ldap_dir *d, const char *login)
+login_name(const struct ldap_config *cfg, const char *login)
 {
 	const char *bs = strchr(login, '\\');
 
-	if (bs == NULL || d->cfg.login_domains.n == 0)
+	if (bs == NULL || cfg->login_domains.n == 0)
 		return login;
-	for (size_t i = 0; i < d->cfg.login_domains.n; i++) {
-		const char *dom = d->cfg.login_domains.v[i];
+	for (size_t i = 0; i < cfg->login_domains.n; i++) {
+		const char *dom = cfg->login_domains.v[i];
 		if (strlen(dom) == (size_t)(bs - login) && strncasecmp(login, dom, strlen(dom)) == 0 &&
 		    bs[1] != '\0') {
 			log_debug("ldap: login %s: domain %s is in login_domains; looking up %s", login,
@@ -616,7 +616,7 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 {
 	struct ldap_dir *d = state;
 	struct user_ctx c = { d, directory_user_new(login), false, NULL, { 0 }, { 0 }, 0, { 0 } };
-	const char *name = login_name(d, login);
+	const char *name = login_name(&d->cfg, login);
 	char *filter = name ? filter_expand(d->cfg.user_filter, 'u', name) : NULL;
 	char **attrs = user_attributes(d);
 	struct ldap_search s = { d->cfg.base, LDAP_SCOPE_SUBTREE, filter, attrs, 2, false };
@@ -771,4 +771,12 @@ directory_ldap_groups_filter(const struct ldap_config *cfg, const char *dn)
 
 	free(match);
 	return f;
+}
+
+char *
+directory_ldap_user_filter(const struct ldap_config *cfg, const char *login)
+{
+	const char *name = login_name(cfg, login);
+
+	return name ? filter_expand(cfg->user_filter, 'u', name) : NULL;
 }

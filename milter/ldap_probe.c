@@ -114,12 +114,13 @@ static int
 probe_user(struct probe *pr, LDAP *ld, char *detail, size_t len)
 {
 	const char *login = pr->login ? pr->login : PROBE_LOGIN;
-	char *filter = directory_ldap_filter(pr->cfg->user_filter, 'u', login), *dn = NULL;
+	char *filter = directory_ldap_user_filter(pr->cfg, login), *dn = NULL;
 	char words[600];
 	int n = 0, rc = -1;
 
 	if (filter == NULL) {
-		snprintf(detail, len, "cannot build the filter for \"%s\"", login);
+		snprintf(detail, len, "\"%s\": its domain is not in login_domains, or the filter "
+		    "cannot be built", login);
 		return -1;
 	}
 	if (search(pr, ld, pr->cfg->base, LDAP_SCOPE_SUBTREE, filter, no_attrs, 2, &n, &dn, words,

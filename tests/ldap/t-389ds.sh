@@ -69,6 +69,23 @@ ldt_expect "in_chain unsupported: unknown user still refused" nobody "<dept@acme
 grep -q 'ldap: groups of jdoe unavailable: .*Critical extension is unavailable' "$LDT_DIR/rw-chain.log" ||
 	ldt_fail "in_chain: no warning naming the failed group search"
 
+# check --probe names what mail would meet: member_of works, in_chain does
+# not (and the start-up probe logged it once).
+out=$("$RELAYWARDEN" check -c "$LDT_DIR/policy.conf" --probe 2>&1)
+rc=$?
+printf '%s\n' "$out" >"$LDT_DIR/probe-member-of.out"
+[ "$rc" -eq 0 ] && [[ $out == *"$DS_URI nested groups ok: nested_groups = \"member_of\": "*" carries memberOf"* ]] ||
+	ldt_fail "check --probe, member_of: exit $rc (want 0): $(printf '%s' "$out" | tr '\n' ' ')"
+out=$("$RELAYWARDEN" check -c "$LDT_DIR/chain.conf" --probe 2>&1)
+rc=$?
+printf '%s\n' "$out" >"$LDT_DIR/probe-in-chain.out"
+[ "$rc" -eq 69 ] && [[ $out == *"$DS_URI group search failed: "*"1.2.840.113556.1.4.1941"*"Critical extension is unavailable"* ]] ||
+	ldt_fail "check --probe, in_chain: exit $rc (want 69): $(printf '%s' "$out" | tr '\n' ' ')"
+wait_for 30 grep -q 'ldap probe: 1 problem(s)' "$LDT_DIR/rw-chain.log" ||
+	ldt_fail "in_chain: no start-up probe summary in 30 s"
+n=$(grep -c "ldap probe: $DS_URI group search failed: .*Critical extension is unavailable" "$LDT_DIR/rw-chain.log")
+[ "$n" -eq 1 ] || ldt_fail "start-up probe: in_chain's failure logged $n times, want once"
+
 # An empty base (as for Domino's LDAP): check accepts it, and 389-ds searches
 # all its suffixes from it.
 ds_policy "$LDT_DIR/nobase.conf" "unix:$LDT_DIR/nobase.sock" 's#^    base = .*#    base = "";#' || exit 1

@@ -96,6 +96,19 @@ rc=$?
 	[[ $out == *"=> 550 5.7.1 Mail to groups is not accepted."* ]] ||
 	ldt_fail "explain does not call the AD group a group (exit $rc): $(printf '%s' "$out" | tr '\n' ' ')"
 
+# --- check --probe with README's preset: every step the policy needs
+out=$("$RELAYWARDEN" check -c "$LDT_DIR/policy.conf" --probe --login 'ACME\jdoe' 2>&1)
+rc=$?
+printf '%s\n' "$out" >"$LDT_DIR/probe-ad.out"
+for want in "ldaps://$SAD_IP/ connect ok" "ldaps://$SAD_IP/ tls ok: TLS1." \
+	"ldaps://$SAD_IP/ bind ok: as svcrelay@acme.com" \
+	"ldaps://$SAD_IP/ user search ok: ACME\\jdoe is CN=" \
+	"ldaps://$SAD_IP/ group search ok: filter (&(&(|(objectClass=group)))(|(member:1.2.840.113556.1.4.1941:=" \
+	"directory lookup ok: ACME\\jdoe: found, primary <john.doe@acme.com>"; do
+	[[ $out == *"$want"* ]] || ldt_fail "check --probe (AD): no line with '$want'"
+done
+[ "$rc" -eq 0 ] || ldt_fail "check --probe (AD): exit $rc, want 0: $(printf '%s' "$out" | tr '\n' ' ')"
+
 # --- plain ldap:// with a simple bind: AD refuses, relaywarden says why
 ad_policy "$LDT_DIR/plain.conf" "unix:$LDT_DIR/plain.sock" "s#ldaps://$SAD_IP/#ldap://$SAD_IP/#g" || exit 1
 ldt_milter_start "$LDT_DIR/plain.conf" plain || exit 1
@@ -103,13 +116,19 @@ ldt_expect "simple bind over plain ldap://" jdoe "<john.doe@acme.com>" tempfail 
 grep -q 'Strong(er) authentication required' "$LDT_DIR/rw-plain.log" ||
 	ldt_fail "plain ldap://: AD's reason is not in the log: $(grep -m1 'ldap' "$LDT_DIR/rw-plain.log")"
 
-# --- a CA that did not sign AD's certificate: 451, never a plain-text fallback
-# (naming the certificate problem in the log is ldap_conn.c's, see issue 16)
+# --- a CA that did not sign AD's certificate: 451 with GnuTLS's reason,
+# never a plain-text fallback
 ad_policy "$LDT_DIR/wrongca.conf" "unix:$LDT_DIR/wrongca.sock" "s#\"$SAD_CA\"#\"$SAD_OTHER_CA\"#" || exit 1
 grep -qF "\"$SAD_OTHER_CA\"" "$LDT_DIR/wrongca.conf" || ldt_fail "wrong-CA variant not written"
 ldt_milter_start "$LDT_DIR/wrongca.conf" wrongca || exit 1
 ldt_expect "ldaps with a CA that did not sign the server's certificate" jdoe \
 	"<john.doe@acme.com>" tempfail wrongca
+[[ $LDT_LINE == *"tls: certificate not verified for $SAD_IP: The certificate is NOT trusted. The certificate issuer is unknown."* ]] ||
+	ldt_fail "wrong CA: the certificate's reason is not in the decision line: $LDT_LINE"
+out=$("$RELAYWARDEN" check -c "$LDT_DIR/wrongca.conf" --probe 2>&1)
+rc=$?
+[ "$rc" -eq 69 ] && [[ $out == *"ldaps://$SAD_IP/ tls failed: certificate not verified for $SAD_IP: The certificate is NOT trusted."* ]] ||
+	ldt_fail "check --probe, wrong CA: exit $rc (want 69): $(printf '%s' "$out" | tr '\n' ' ')"
 
 # --- StartTLS on ldap:// (README: works too)
 ad_policy "$LDT_DIR/starttls.conf" "unix:$LDT_DIR/starttls.sock" \

@@ -14,7 +14,9 @@ set -u
 ldt_init probe "${1:-}"
 
 ADMIN="cn=admin,dc=acme,dc=com"
-GROUP_FILTER="(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
+# The lookups' own group search (group_classes by default, the base standing
+# for the user's DN).
+GROUP_FILTER="(&(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=groupOfURLs)(objectClass=group)))(|(member=dc=acme,dc=com)(uniqueMember=dc=acme,dc=com)))"
 tls_certs "$LDT_DIR/tls" || { ldt_fail "certtool could not make the certificates"; exit 1; }
 slapd_start_tls "$LDT_DIR/slapd" server || { ldt_fail "slapd with TLS did not start"; exit 1; }
 printf 'secret\n' >"$LDT_DIR/bind.pw"
