@@ -11,21 +11,21 @@ CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wswitch-enum -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude $(shell pkg-config --cflags libconfig 2>/dev/null)
-LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+LDLIBS   := -lmilter -lldap -llber -lcares -lunistring $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
             -lpthread
 SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_apply config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strlist strmap \
-            xalloc
+            encoded_word header ldap_conn log netmatch policy reload reload_client reply session session_log snapshot startup strlist strmap \
+            text_fold xalloc
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-ares-dev \
-              libcmocka-dev
+              libcmocka-dev libunistring-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
               m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db \
               procps cpio valgrind
@@ -100,8 +100,8 @@ check: test-deps
 # ones (they reach the directory, the DNS and the log only through their
 # own modules' functions); and no two modules call each other, directly or
 # round a cycle (tests/cycles.py).
-PURE_MODS := address controls decision errlist header netmatch policy reply session session_log \
-             strlist strmap
+PURE_MODS := address controls decision encoded_word errlist header netmatch policy reply session session_log \
+             strlist strmap text_fold
 IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
 purity: $(LIB_OBJS) $(MILTER_OBJS)
 	@! grep -nE '#include *[<"](libmilter/mfapi\.h|ldap\.h|ares\.h)' \
@@ -118,7 +118,7 @@ purity: $(LIB_OBJS) $(MILTER_OBJS)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := address header config session
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
-FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
+FUZZ_LIBS := -lldap -llber -lcares -lunistring $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
              -lpthread
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)/fuzz
