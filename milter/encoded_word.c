@@ -15,6 +15,8 @@
 #include "xalloc.h"
 
 #define CHARSET_MAX 64
+#define CHARSET_CHARS \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+"
 
 struct outbuf {
 	char *p;
@@ -175,6 +177,9 @@ decode_word(const struct word *w, struct outbuf *o, const char **error)
 
 	if (w->charset[0] == '\0')
 		return *error = "encoded word without a charset", false;
+	/* a charset name, not iconv's "//IGNORE" or any other suffix */
+	if (strspn(w->charset, CHARSET_CHARS) < strlen(w->charset))
+		return *error = "encoded word in an unknown charset or invalid in it", false;
 	ok = w->enc == 'B' ? decode_b(w->payload, w->plen, &raw) :
 	    decode_q(w->payload, w->plen, &raw);
 	if (!ok) {
@@ -195,7 +200,7 @@ decode_word(const struct word *w, struct outbuf *o, const char **error)
 }
 
 char *
-encoded_word_decode(const char *text, size_t len, const char **error)
+encoded_word_decode(const char *text, size_t len, bool join, const char **error)
 {
 	struct outbuf o = { 0 };
 	struct word w;
@@ -217,7 +222,7 @@ encoded_word_decode(const char *text, size_t len, const char **error)
 		while (k < len && (text[k] == ' ' || text[k] == '\t'))
 			k++;
 		struct word next;
-		if (k > i && word_at(text, len, k, &next))
+		if (join && k > i && word_at(text, len, k, &next))
 			i = k;          /* RFC 2047 6.2: blanks between words vanish */
 	}
 	return o.p;
@@ -230,4 +235,12 @@ encoded_word_present(const char *text, size_t len)
 		if (text[i] == '=' && text[i + 1] == '?')
 			return true;
 	return false;
+}
+
+size_t
+encoded_word_length(const char *text, size_t len)
+{
+	struct word w;
+
+	return word_at(text, len, 0, &w) ? w.end : 0;
 }

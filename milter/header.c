@@ -149,7 +149,7 @@ static int
 tokenize(struct parser *p)
 {
 	const char *s = p->buf;
-	size_t i = 0;
+	size_t i = 0, n;
 	bool space = false;
 
 	while (s[i]) {
@@ -171,6 +171,14 @@ tokenize(struct parser *p)
 				return fail(p, "unterminated domain literal");
 			i = (size_t)(end - s) + 1;
 			push(p, TOK_LITERAL, s + start, i - start, 0, &space);
+		} else if ((n = encoded_word_length(s + i, strlen(s + i))) > 0 &&
+		    strcspn(s + i, " \t") >= n) {
+			/* one atom, though it may hold specials ('.', '@'): readers
+			 * decode it whole */
+			i += n;
+			while (s[i] && is_atext((unsigned char)s[i]))
+				i++;
+			push(p, TOK_ATOM, s + start, i - start, 0, &space);
 		} else if (strchr(SPECIALS, c) != NULL) {
 			push(p, TOK_SPECIAL, s + i, 1, (char)c, &space);
 			i++;
@@ -201,9 +209,9 @@ is_word(const struct token *t)
 
 /* text as a mail program shows it: encoded words decoded, NFKC. */
 static char *
-reader_text(struct parser *p, const char *text, size_t len)
+reader_text(struct parser *p, const char *text, size_t len, bool join)
 {
-	char *decoded = encoded_word_decode(text, len, &p->error), *folded;
+	char *decoded = encoded_word_decode(text, len, join, &p->error), *folded;
 
 	if (decoded == NULL)
 		return NULL;
@@ -221,11 +229,11 @@ static bool
 word_mimics(const char *w, size_t n, const char *own)
 {
 	char text[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2], key[sizeof(text)];
-	const char *at = memchr(w, '@', n);
+	const char *at = n > 2 ? memchr(w + 1, '@', n - 2) : NULL;
 	struct address a;
 
-	if (at == NULL || at == w || at == w + n - 1)
-		return false;
+	if (at == NULL)
+		return false;           /* no '@' with text on both sides */
 	if (n >= sizeof(text))
 		return true;            /* too long to be a name anyone reads */
 	memcpy(text, w, n);
@@ -234,13 +242,9 @@ word_mimics(const char *w, size_t n, const char *own)
 	return !address_key(&a, '\0', key, sizeof(key)) || strcmp(key, own) != 0;
 }
 
-/* Splits folded text into words and judges each ("John @ home" and
- * "Sales @acme" hold no address; "alice.smith@[10.0.0.1]" does). */
 static bool
-text_mimics(const char *s, const char *own)
+words_mimic(const char *s, const char *seps, const char *own)
 {
-	static const char seps[] = " \t<>(),;:'\"";
-
 	for (const char *w = s; *w;) {
 		size_t n = strcspn(w, seps);
 		if (n > 0 && word_mimics(w, n, own))
@@ -250,19 +254,92 @@ text_mimics(const char *s, const char *own)
 	return false;
 }
 
-/* Judges raw display text; returns -1 (p->error set) if it cannot be read
- * or reads as another address. */
-static int
-judge_text(struct parser *p, const char *text, size_t len, const char *own, const char *why)
+static void
+drop_chars(char *s, const char *drop)
 {
-	char *seen = reader_text(p, text, len);
-	int rc = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; s[i]; i++)
+		if (strchr(drop, s[i]) == NULL)
+			s[o++] = s[i];
+	s[o] = '\0';
+}
+
+/* Splits folded text into words and judges each ("John @ home" and
+ * "Sales @acme" hold no address; "alice.smith@[10.0.0.1]" does). Double
+ * quotes, then parentheses, are read both as separators and as nothing:
+ * "ceo"@acme.com reads as ceo@acme.com, and getaddresses flattens the
+ * nested comment "(ev(il)@b.c)" to "evil@b.c". Text decoded from encoded
+ * words is read with the blanks around an '@' dropped too: Python's
+ * parser, when it cannot make sense of the rest, parses such a decoded
+ * name as an addr-spec, blanks as CFWS. */
+static bool
+text_mimics(char *s, const char *own, bool decoded)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		bool blank = s[i] == ' ' || s[i] == '\t';
+		if (decoded && blank && ((o > 0 && s[o - 1] == '@') ||
+		    s[i + strspn(s + i, " \t")] == '@'))
+			continue;
+		s[o++] = s[i];
+	}
+	s[o] = '\0';
+	if (words_mimic(s, " \t<>(),;:'\"", own))
+		return true;
+	drop_chars(s, "\"");
+	if (words_mimic(s, " \t<>(),;:'", own))
+		return true;
+	drop_chars(s, "()");
+	return words_mimic(s, " \t<>,;:'", own);
+}
+
+/* One reading of raw text: as it stands (way 0), or decoded with adjacent
+ * encoded words joined (1) or apart (2). */
+static int
+judge_way(struct parser *p, const char *text, size_t len, int way, const char *own,
+    bool *mimics)
+{
+	char *seen = way == 0 ? text_fold_nfkc(text, len, &p->error) :
+	    reader_text(p, text, len, way == 1);
 
 	if (seen == NULL)
 		return -1;
-	if (text_mimics(seen, own))
-		rc = fail(p, why);
+	*mimics = text_mimics(seen, own, way > 0);
 	free(seen);
+	return 0;
+}
+
+/* Judges raw display text as readers may show it: as it stands, and, when
+ * it holds an encoded word, decoded with adjacent words joined and apart
+ * (Python leaves a word it cannot make sense of undecoded) - each of them
+ * also with the double quotes, then the parentheses, taken out first
+ * (getaddresses flattens nested comments, then decodes what is left).
+ * Returns -1 (p->error set) if it cannot be read or reads as another
+ * address any way. */
+static int
+judge_text(struct parser *p, const char *text, size_t len, const char *own, const char *why)
+{
+	static const char *const drops[] = { "", "\"", "\"()" };
+	char *copy = xmalloc(len + 1);
+	int rc = 0;
+
+	for (size_t d = 0; rc == 0 && d < sizeof(drops) / sizeof(drops[0]); d++) {
+		size_t n = 0;
+		for (size_t i = 0; i < len; i++)
+			if (strchr(drops[d], text[i]) == NULL || text[i] == '\0')
+				copy[n++] = text[i];
+		copy[n] = '\0';
+		int ways = encoded_word_present(copy, n) ? 3 : 1;
+		for (int way = 0; rc == 0 && way < ways; way++) {
+			bool mimics = false;
+			rc = judge_way(p, copy, n, way, own, &mimics);
+			if (rc == 0 && mimics)
+				rc = fail(p, why);
+		}
+	}
+	free(copy);
 	return rc;
 }
 
@@ -271,6 +348,23 @@ own_key(const struct address *box, char *own, size_t len)
 {
 	if (box == NULL || !address_key(box, '\0', own, len))
 		own[0] = '\0';
+}
+
+/* RFC 2047 5(3): an encoded word in a phrase is a whole atom with blanks
+ * on both sides. Python's parser misreads "=?..?=<a@b>", decoding the word
+ * into an address it then parses: such a phrase may hold no '@' at all. */
+static bool
+phrase_glued(const struct parser *p, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++) {
+		const struct token *t = &p->toks[i];
+		if (t->kind != TOK_ATOM || !encoded_word_present(t->text, t->len))
+			continue;
+		if (encoded_word_length(t->text, t->len) != t->len || (i > a && !t->space_before) ||
+		    (i + 1 < p->ntoks && !p->toks[i + 1].space_before))
+			return true;
+	}
+	return false;
 }
 
 /* The phrase toks[a, b) as one text, blanks kept where the header had them. */
@@ -293,6 +387,12 @@ judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, co
 	}
 	text[o] = '\0';
 	rc = judge_text(p, text, o, own, why);
+	if (rc == 0 && phrase_glued(p, a, b)) {
+		char *seen = reader_text(p, text, o, true);
+		if (seen == NULL || strchr(seen, '@') != NULL)
+			rc = fail(p, seen == NULL ? p->error : "encoded word not set apart by blanks");
+		free(seen);
+	}
 	free(text);
 	return rc;
 }

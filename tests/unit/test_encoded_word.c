@@ -42,6 +42,10 @@ static const struct row decode_rows[] = {
 	{ "unknown charset", "=?x-nope?q?a?=", NULL,
 	  "encoded word in an unknown charset or invalid in it" },
 	{ "no charset", "=??q?a?=", NULL, "encoded word without a charset" },
+	{ "iconv suffix", "=?utf-8//IGNORE?q?a=FF?=", NULL,
+	  "encoded word in an unknown charset or invalid in it" },
+	{ "special in charset", "=?utf-8@?q?a?=", NULL,
+	  "encoded word in an unknown charset or invalid in it" },
 	{ "invalid in charset", "=?utf-8?q?=FF?=", NULL,
 	  "encoded word in an unknown charset or invalid in it" },
 	{ "truncated UTF-8", "=?utf-8?q?=C3?=", NULL,
@@ -84,11 +88,23 @@ check(const struct row *rows, size_t n, char *(*fn)(const char *, size_t, const 
 	}
 }
 
+static char *
+decode_joined(const char *text, size_t len, const char **error)
+{
+	return encoded_word_decode(text, len, true, error);
+}
+
 static void
 test_decode(void **state)
 {
+	const char *error = NULL;
+	char *apart;
+
 	(void)state;
-	check(decode_rows, sizeof(decode_rows) / sizeof(decode_rows[0]), encoded_word_decode);
+	check(decode_rows, sizeof(decode_rows) / sizeof(decode_rows[0]), decode_joined);
+	apart = encoded_word_decode("=?utf-8?q?a?= \t=?utf-8?q?b?=", 29, false, &error);
+	assert_string_equal(apart, "a \tb");
+	free(apart);
 }
 
 static void
