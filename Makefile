@@ -130,7 +130,7 @@ oracle: $(BUILD)/oracle_header
 
 # libFuzzer targets (clang), each over the library sources with ASan+UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := address header config session
+FUZZ_TARGETS := address header encoded_word config session
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
 FUZZ_LIBS := -lldap -llber -lcares -lunistring $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
              -lpthread
