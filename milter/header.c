@@ -149,7 +149,7 @@ static int
 tokenize(struct parser *p)
 {
 	const char *s = p->buf;
-	size_t i = 0, n;
+	size_t i = 0, n, total = strlen(s);
 	bool space = false;
 
 	while (s[i]) {
@@ -171,7 +171,7 @@ tokenize(struct parser *p)
 				return fail(p, "unterminated domain literal");
 			i = (size_t)(end - s) + 1;
 			push(p, TOK_LITERAL, s + start, i - start, 0, &space);
-		} else if ((n = encoded_word_length(s + i, strlen(s + i))) > 0 &&
+		} else if ((n = encoded_word_length(s + i, total - i)) > 0 &&
 		    strcspn(s + i, " \t") >= n) {
 			/* one atom, though it may hold specials ('.', '@'): readers
 			 * decode it whole */
@@ -328,7 +328,7 @@ judge_text(struct parser *p, const char *text, size_t len, const char *own, cons
 	for (size_t d = 0; rc == 0 && d < sizeof(drops) / sizeof(drops[0]); d++) {
 		size_t n = 0;
 		for (size_t i = 0; i < len; i++)
-			if (strchr(drops[d], text[i]) == NULL || text[i] == '\0')
+			if (text[i] == '\0' || strchr(drops[d], text[i]) == NULL)
 				copy[n++] = text[i];
 		copy[n] = '\0';
 		int ways = encoded_word_present(copy, n) ? 3 : 1;
