@@ -122,7 +122,8 @@ OWN = ["john.doe", "jd", "sales", "John.Doe", "JD"]
 OTHER = ["alice.smith", "boss", "ceo", "evil", "a", "x.y"]
 DOMAINS = ["acme.com", "ACME.COM", "acme.com.", "evil.example", "x.example", "b.c"]
 CHARSETS = ["utf-8", "UTF-8", "iso-8859-1", "windows-1252", "utf-16be", "koi8-r",
-            "iso-2022-jp", "utf-8*en", "us-ascii"]
+            "iso-2022-jp", "utf-8*en", "us-ascii", "utf-7", "shift_jis", "gb2312", "big5",
+            "utf-32le", "iso-8859-15"]
 FULLWIDTH_AT = ["\uff20", "\ufe6b", "@"]
 NAMES = ["John", "Doe", "John Doe", "J\u00f6rg", "Sales", "Team", "\u00c5lice", "Doe, John",
          "the boss", "\u5f20\u4f1f", "O'Brien"]
@@ -256,8 +257,11 @@ class Gen:
     def phrase(self, own_addr):
         text = self.phrase_text(own_addr)
         c = self.r.random()
-        if c < 0.3:
+        if c < 0.25:
             return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if c < 0.3:   # quoted-pairs and folding inside the quoted string
+            return '"' + "".join("\\" + ch if self.chance(0.3) else ch for ch in text) \
+                .replace(" ", self.pick([" ", "\r\n ", "\t"])) + '"'
         if c < 0.5:
             return self.encoded(text)
         if c < 0.6:
