@@ -367,15 +367,14 @@ phrase_glued(const struct parser *p, size_t a, size_t b)
 	return false;
 }
 
-/* The phrase toks[a, b) as one text, blanks kept where the header had them. */
-static int
-judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, const char *why)
+/* The phrase toks[a, b) as one text, blanks kept where the header had
+ * them, with room for extra more bytes; *len is its length. */
+static char *
+phrase_text(const struct parser *p, size_t a, size_t b, size_t extra, size_t *len)
 {
-	char own[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2], *text;
-	size_t o = 0, cap = 1;
-	int rc;
+	size_t o = 0, cap = 1 + extra;
+	char *text;
 
-	own_key(box, own, sizeof(own));
 	for (size_t i = a; i < b; i++)
 		cap += p->toks[i].len + 1;
 	text = xmalloc(cap);
@@ -386,6 +385,19 @@ judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, co
 		o += p->toks[i].len;
 	}
 	text[o] = '\0';
+	*len = o;
+	return text;
+}
+
+static int
+judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, const char *why)
+{
+	char own[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2], *text;
+	size_t o;
+	int rc;
+
+	own_key(box, own, sizeof(own));
+	text = phrase_text(p, a, b, 0, &o);
 	rc = judge_text(p, text, o, own, why);
 	if (rc == 0 && phrase_glued(p, a, b)) {
 		char *seen = reader_text(p, text, o, true);
@@ -393,6 +405,41 @@ judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, co
 			rc = fail(p, seen == NULL ? p->error : "encoded word not set apart by blanks");
 		free(seen);
 	}
+	free(text);
+	return rc;
+}
+
+/* getaddresses shows a mailbox's name as its phrase and then all its
+ * comments, "phrase (c1 c2)": an encoded word may open in one and close in
+ * another, so that text is judged too. */
+static int
+judge_joined(struct parser *p, size_t a, size_t lt, size_t b, const struct address *box)
+{
+	char own[ADDRESS_LOCAL_MAX + ADDRESS_DOMAIN_MAX + 2], *text;
+	size_t o, extra = 3, n = 0;
+	int rc;
+
+	for (size_t i = 0; i < p->ncomments; i++)
+		if (p->comments[i].pos >= a && p->comments[i].pos <= b) {
+			extra += p->comments[i].len + 1;
+			n++;
+		}
+	if (n == 0)
+		return 0;
+	own_key(box, own, sizeof(own));
+	text = phrase_text(p, a, lt, extra, &o);
+	text[o++] = ' ';
+	text[o++] = '(';
+	for (size_t i = 0; i < p->ncomments; i++) {
+		const struct comment *c = &p->comments[i];
+		if (c->pos < a || c->pos > b)
+			continue;
+		memcpy(text + o, c->text, c->len);
+		o += c->len;
+		text[o++] = --n > 0 ? ' ' : ')';
+	}
+	text[o] = '\0';
+	rc = judge_text(p, text, o, own, "display name holds another address");
 	free(text);
 	return rc;
 }
@@ -571,7 +618,8 @@ add_mailbox(struct parser *p, size_t a, size_t b)
 	while (lt < b && !is_special(&p->toks[lt], '<'))
 		lt++;
 	int rc = lt < b ? parse_angle(p, a, lt, b, &box) : parse_addr_spec(p, a, b, &box);
-	if (rc < 0 || judge_comments(p, a, b, &box) < 0)
+	if (rc < 0 || judge_comments(p, a, b, &box) < 0 ||
+	    judge_joined(p, a, lt < b ? lt : a, b, &box) < 0)
 		return -1;
 	if (p->list->count == HEADER_MAILBOXES_MAX)
 		return fail(p, "too many mailboxes");
