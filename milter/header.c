@@ -28,6 +28,7 @@ struct token {
 	enum tok_kind kind;
 	char special;          /* TOK_SPECIAL */
 	bool space_before;     /* blanks or a comment before it */
+	bool escaped;          /* TOK_QUOTED: held a quoted-pair */
 	const char *text;      /* into the unfolded copy; not NUL-terminated */
 	size_t len;
 };
@@ -37,6 +38,7 @@ struct comment {
 	size_t len;
 	size_t pos;            /* tokens before it */
 	bool judged;
+	bool escaped;          /* held a quoted-pair */
 };
 
 struct parser {
@@ -97,7 +99,7 @@ push(struct parser *p, enum tok_kind kind, const char *text, size_t len, char sp
     bool *space)
 {
 	p->toks = xrealloc(p->toks, (p->ntoks + 1) * sizeof(*p->toks));
-	p->toks[p->ntoks++] = (struct token){ kind, special, *space, text, len };
+	p->toks[p->ntoks++] = (struct token){ kind, special, *space, false, text, len };
 	*space = false;
 }
 
@@ -108,10 +110,12 @@ lex_comment(struct parser *p, size_t i)
 {
 	char *s = p->buf, *w = s + i + 1;
 	int depth = 1;
+	bool escaped = false;
 
 	for (size_t j = i + 1; s[j]; j++) {
 		if (s[j] == '\\' && s[j + 1]) {
 			*w++ = s[++j];
+			escaped = true;
 			continue;
 		}
 		if (s[j] == '(')
@@ -119,7 +123,7 @@ lex_comment(struct parser *p, size_t i)
 		else if (s[j] == ')' && --depth == 0) {
 			p->comments = xrealloc(p->comments, (p->ncomments + 1) * sizeof(*p->comments));
 			p->comments[p->ncomments++] = (struct comment){ s + i + 1,
-			    (size_t)(w - (s + i + 1)), p->ntoks, false };
+			    (size_t)(w - (s + i + 1)), p->ntoks, false, escaped };
 			return j + 1;
 		}
 		*w++ = s[j];
@@ -133,15 +137,19 @@ lex_quoted(struct parser *p, size_t i, bool *space)
 {
 	char *s = p->buf, *w = s + i + 1;
 	size_t j = i + 1;
+	bool escaped = false;
 
 	for (; s[j] && s[j] != '"'; j++) {
-		if (s[j] == '\\' && s[j + 1])
+		if (s[j] == '\\' && s[j + 1]) {
 			j++;
+			escaped = true;
+		}
 		*w++ = s[j];
 	}
 	if (s[j] != '"')
 		return 0;
 	push(p, TOK_QUOTED, s + i + 1, (size_t)(w - (s + i + 1)), 0, space);
+	p->toks[p->ntoks - 1].escaped = escaped;
 	return j + 1;
 }
 
@@ -350,6 +358,25 @@ own_key(const struct address *box, char *own, size_t len)
 		own[0] = '\0';
 }
 
+/* Encoded words a reader may take apart differently: an atom that holds
+ * one with more around it ("=?..?=Doe", two glued together), or one with
+ * a quoted-pair inside ("\"=?..?a\\x?=\"": Python decodes the text with the
+ * backslash kept). Returns why, or NULL. */
+static const char *
+phrase_words_bad(const struct parser *p, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++) {
+		const struct token *t = &p->toks[i];
+		if (!encoded_word_present(t->text, t->len))
+			continue;
+		if (t->kind == TOK_ATOM && encoded_word_length(t->text, t->len) != t->len)
+			return "encoded word not set apart by blanks";
+		if (t->kind == TOK_QUOTED && t->escaped)
+			return "quoted-pair in an encoded word";
+	}
+	return NULL;
+}
+
 /* RFC 2047 5(3): an encoded word in a phrase is a whole atom with blanks
  * on both sides. Python's parser misreads "=?..?=<a@b>", decoding the word
  * into an address it then parses: such a phrase may hold no '@' at all. */
@@ -360,8 +387,7 @@ phrase_glued(const struct parser *p, size_t a, size_t b)
 		const struct token *t = &p->toks[i];
 		if (t->kind != TOK_ATOM || !encoded_word_present(t->text, t->len))
 			continue;
-		if (encoded_word_length(t->text, t->len) != t->len || (i > a && !t->space_before) ||
-		    (i + 1 < p->ntoks && !p->toks[i + 1].space_before))
+		if ((i > a && !t->space_before) || (i + 1 < p->ntoks && !p->toks[i + 1].space_before))
 			return true;
 	}
 	return false;
@@ -396,6 +422,10 @@ judge_phrase(struct parser *p, size_t a, size_t b, const struct address *box, co
 	size_t o;
 	int rc;
 
+	const char *bad = phrase_words_bad(p, a, b);
+
+	if (bad != NULL)
+		return fail(p, bad);
 	own_key(box, own, sizeof(own));
 	text = phrase_text(p, a, b, 0, &o);
 	rc = judge_text(p, text, o, own, why);
@@ -458,6 +488,8 @@ judge_comments(struct parser *p, size_t a, size_t b, const struct address *box)
 		if (c->judged || c->pos < a || c->pos > b)
 			continue;
 		c->judged = true;
+		if (c->escaped && encoded_word_present(c->text, c->len))
+			return fail(p, "quoted-pair in an encoded word");
 		if (judge_text(p, c->text, c->len, own, "comment holds another address") < 0)
 			return -1;
 	}
