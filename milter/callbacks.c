@@ -7,6 +7,12 @@
  * with the exact reply. No parsing, lookup or policy logic lives here.
  * libmilter may run one connection's callbacks on different threads, so
  * all state is behind smfi_setpriv.
+ *
+ * cb_negotiate picks the policy snapshot of the whole connection and asks
+ * the MTA for what that policy needs (negotiate.c); the session is made
+ * there, so a reload between negotiation and connect cannot judge the
+ * connection by a policy it did not negotiate for. A reload later starts
+ * new connections on the new policy; this one keeps its snapshot.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +23,7 @@
 
 #include "callbacks.h"
 #include "log.h"
+#include "negotiate.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -74,17 +81,68 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return NULL;
 }
 
+/* The connection's session on the current snapshot, counted live. */
+static struct session *
+open_session(SMFICTX *ctx)
+{
+	struct session *s = session_new(snapshot_acquire());
+
+	atomic_fetch_add(&live_sessions, 1);
+	smfi_setpriv(ctx, s);
+	return s;
+}
+
+_Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HELO &&
+    NEGOTIATE_MAIL == SMFIM_ENVFROM && NEGOTIATE_RCPT == SMFIM_ENVRCPT &&
+    NEGOTIATE_DATA == SMFIM_DATA && NEGOTIATE_EOM == SMFIM_EOM && NEGOTIATE_EOH == SMFIM_EOH,
+    "negotiate.h stages follow SMFIM_*");
+
+/*
+ * Never HELO or unknown commands; DATA always, with a reply (without it
+ * the MTA writes the DATA macros on their own and the first header waits
+ * for a delayed ACK); headers and body without a reply to each (Postfix
+ * then writes them with the end of headers or of message, in one packet)
+ * or not at all. Only flags the MTA offered.
+ */
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	struct session *s = smfi_getpriv(ctx);
+	struct negotiate_plan plan;
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+
+	(void)f2, (void)f3;
+	if (s == NULL)
+		s = open_session(ctx);
+	negotiate_plan(s->snapshot, &plan);
+	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS;
+	want |= plan.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	log_debug("NOQUEUE: negotiate: offered actions=0x%lx steps=0x%lx; "
+	    "chose actions=0x%lx steps=0x%lx", f0, f1, *pf0, *pf1);
+	if (*pf0 & SMFIF_SETSYMLIST)
+		for (int i = 0; i < NEGOTIATE_STAGES; i++)
+			if (smfi_setsymlist(ctx, i, (char *)plan.macros[i]) != MI_SUCCESS)
+				log_err("NOQUEUE: smfi_setsymlist(%d, \"%s\") failed; the MTA sends "
+				    "its default macros", i, plan.macros[i]);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char ip[64];
-	struct session *s = session_new(snapshot_acquire());
+	struct session *s = smfi_getpriv(ctx);
 	struct decision d;
-	unsigned live = atomic_fetch_add(&live_sessions, 1) + 1;
 
-	smfi_setpriv(ctx, s);
+	if (s == NULL)          /* a client that did not negotiate */
+		s = open_session(ctx);
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
-	    smfi_getsymval(ctx, "{daemon_name}"), live, &d, NULL);
+	    smfi_getsymval(ctx, "{daemon_name}"), atomic_load(&live_sessions), &d, NULL);
 	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
 		session_log_decision(s, "connect", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
@@ -121,6 +179,18 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	session_rcpt(s, rcpt, &d, NULL);
 	session_log_decision(s, "rcpt", rcpt, &d, NULL, 0);
 	return respond(ctx, s, &d);
+}
+
+/* Asked for only so that the MTA waits for a reply here (cb_negotiate). */
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return internal_error(ctx, "DATA");
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -231,7 +301,7 @@ cb_close(SMFICTX *ctx)
 struct smfiDesc callbacks_desc = {
 	.xxfi_name = "relaywarden",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
@@ -241,4 +311,6 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = cb_negotiate,
 };
