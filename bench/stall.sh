@@ -8,7 +8,11 @@
 # time of 20 messages over one session each (smtp-source -s 1).
 #   WHICH: null (bench/null_milter as in `make bench` row A), null-data (the
 #   same with a DATA callback), relaywarden (the closed-relay example), or a
-#   path to another relaywarden binary.
+#   path to another relaywarden binary. STALL_POLICY: more policy text
+#   (e.g. 'verify_sender = { headers = false; };'), STALL_LOG its log_level
+#   (default warn), STALL_MTA=sendmail the private Sendmail instead of
+#   Postfix, STALL_SHOW=1 prints the first message's packets, STALL_BODY
+#   the body size (2000).
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 WHICH=${2:-null}
@@ -46,7 +50,7 @@ else
 fi
 sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
 	"$TOP/policies/examples/closed-relay.conf" | sed '/^milter = /d' >"$DIR/policy.conf"
-echo "log_level = \"${STALL_LOG:-warn}\";" >>"$DIR/policy.conf"
+echo "log_level = \"${STALL_LOG:-warn}\"; ${STALL_POLICY:-}" >>"$DIR/policy.conf"
 case $WHICH in
 none) SPEC='' ;;
 null) "$BUILD/bench/null_milter" ${NULL_ARGS:-} "$LISTEN" >"$DIR/m.log" 2>&1 & ;;

@@ -25,7 +25,8 @@ enum negotiate_stage {
 };
 
 struct negotiate_plan {
-	bool headers;          /* header values (verify_sender.headers, size, msgid=) */
+	bool headers;          /* header values and end of headers (verify_sender.headers,
+	                        * the size, msgid=); without, neither is sent */
 	bool body;             /* body chunks (sender.max_message_size, size=) */
 	const char *macros[NEGOTIATE_STAGES];   /* space-separated; "" asks for none */
 };

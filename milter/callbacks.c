@@ -102,7 +102,8 @@ _Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HEL
  * the MTA writes the DATA macros on their own and the first header waits
  * for a delayed ACK); headers and body without a reply to each (Postfix
  * then writes them with the end of headers or of message, in one packet)
- * or not at all. Only flags the MTA offered.
+ * or not at all (no headers: no end of headers either, one round trip
+ * less). Only flags the MTA offered.
  */
 static sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
@@ -117,7 +118,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	if (s == NULL)
 		s = open_session(ctx);
 	negotiate_plan(s->snapshot, &plan);
-	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS;
+	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS | SMFIP_NOEOH;
 	want |= plan.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want;

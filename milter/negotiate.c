@@ -8,9 +8,10 @@
  *            and i (Sendmail's queue id is known at MAIL)
  *   RCPT     i (Postfix's queue id reaches RCPT from the second one on)
  *   EOH      i (Postfix's queue id, for the header decision's line)
- *   HELO, DATA, EOM: none. Each stage with macros costs Sendmail one
- *            macro packet written on its own, then a stall (STALL.md);
- *            the queue id seen at EOH stays for EOM.
+ *   EOM      i only when there is no EOH (no header wanted); the queue id
+ *            seen at EOH stays for EOM
+ *   HELO, DATA: none. Each stage with macros costs Sendmail one macro
+ *            packet written on its own, then a stall (bench/STALL.md).
  */
 #include "negotiate.h"
 
@@ -39,5 +40,5 @@ negotiate_plan(const struct policy *p, struct negotiate_plan *out)
 	out->macros[NEGOTIATE_RCPT] = "i";
 	out->macros[NEGOTIATE_DATA] = "";
 	out->macros[NEGOTIATE_EOH] = "i";
-	out->macros[NEGOTIATE_EOM] = "";
+	out->macros[NEGOTIATE_EOM] = out->headers ? "" : "i";
 }
