@@ -29,18 +29,22 @@ on_args(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* -p FLAGS; a step negotiated without a reply must answer SMFIS_NOREPLY
+ * (libmilter logs any other answer there as an error). */
+static unsigned long extra_flags;
+
 static sfsistat
 on_header(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx, (void)name, (void)value;
-	return SMFIS_CONTINUE;
+	return extra_flags & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	(void)ctx, (void)chunk, (void)len;
-	return SMFIS_CONTINUE;
+	return extra_flags & SMFIP_NR_BODY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -49,8 +53,6 @@ on_step(SMFICTX *ctx)
 	(void)ctx;
 	return SMFIS_CONTINUE;
 }
-
-static unsigned long extra_flags;
 
 static sfsistat
 on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,

@@ -5,11 +5,13 @@
  * {daemon_name} arrives after negotiation). Pure: callbacks.c turns the
  * plan into SMFIP_* flags and smfi_setsymlist calls.
  *
- * The plan never asks for a step without a reply that the MTA would send
- * as a write of its own before another small write: that is the Nagle and
- * delayed-ACK stall of bench/STALL.md. So DATA is always asked for (with a
- * reply), and "no reply" is chosen only for headers and body chunks,
- * which Postfix buffers until the next step that expects a reply.
+ * Over inet: the plan never asks for a step without a reply that the MTA
+ * would send as a write of its own before another small write: that is
+ * the Nagle and delayed-ACK stall of bench/STALL.md. So DATA is asked for
+ * (with a reply) on an inet: socket, and "no reply" is chosen only for
+ * headers and body chunks, which Postfix buffers until the next step that
+ * expects a reply. A unix: socket has neither Nagle nor delayed ACKs:
+ * there DATA is not asked for, one round trip less.
  */
 #ifndef RW_NEGOTIATE_H
 #define RW_NEGOTIATE_H
@@ -25,6 +27,7 @@ enum negotiate_stage {
 };
 
 struct negotiate_plan {
+	bool data;             /* DATA, with a reply: milter.socket is inet: or inet6: */
 	bool headers;          /* header values and end of headers (verify_sender.headers,
 	                        * the size, msgid=); without, neither is sent */
 	bool body;             /* body chunks (sender.max_message_size, size=) */

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -26,6 +27,7 @@
 #include "negotiate.h"
 #include "session.h"
 #include "snapshot.h"
+#include "xalloc.h"
 
 /* Live connections, for connection.max_sessions. */
 static atomic_uint live_sessions;
@@ -81,15 +83,32 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return NULL;
 }
 
-/* The connection's session on the current snapshot, counted live. */
+/* What smfi_setpriv holds: the session, and the steps negotiated without
+ * a reply (their callbacks must say SMFIS_NOREPLY: libmilter logs every
+ * other answer there as an error, one syslog call per header). */
+struct conn {
+	struct session *s;
+	bool header_noreply, body_noreply;
+};
+
 static struct session *
+session_of(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->s : NULL;
+}
+
+/* The connection's session on the current snapshot, counted live. */
+static struct conn *
 open_session(SMFICTX *ctx)
 {
-	struct session *s = session_new(snapshot_acquire());
+	struct conn *c = xcalloc(1, sizeof(*c));
 
+	c->s = session_new(snapshot_acquire());
 	atomic_fetch_add(&live_sessions, 1);
-	smfi_setpriv(ctx, s);
-	return s;
+	smfi_setpriv(ctx, c);
+	return c;
 }
 
 _Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HELO &&
@@ -98,9 +117,10 @@ _Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HEL
     "negotiate.h stages follow SMFIM_*");
 
 /*
- * Never HELO or unknown commands; DATA always, with a reply (without it
- * the MTA writes the DATA macros on their own and the first header waits
- * for a delayed ACK); headers and body without a reply to each (Postfix
+ * Never HELO or unknown commands; DATA over inet:, with a reply (without
+ * it the MTA writes the DATA macros on their own and the first header
+ * waits for a delayed ACK; over unix: nothing waits, and DATA would be one
+ * round trip more); headers and body without a reply to each (Postfix
  * then writes them with the end of headers or of message, in one packet)
  * or not at all (no headers: no end of headers either, one round trip
  * less). Only flags the MTA offered.
@@ -110,19 +130,22 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
     unsigned long *pf3)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 	struct negotiate_plan plan;
 	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
 
 	(void)f2, (void)f3;
-	if (s == NULL)
-		s = open_session(ctx);
-	negotiate_plan(s->snapshot, &plan);
+	if (c == NULL)
+		c = open_session(ctx);
+	negotiate_plan(c->s->snapshot, &plan);
 	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS | SMFIP_NOEOH;
 	want |= plan.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
+	want |= plan.data ? 0 : SMFIP_NODATA;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
+	c->header_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+	c->body_noreply = (*pf1 & SMFIP_NR_BODY) != 0;
 	log_debug("NOQUEUE: negotiate: offered actions=0x%lx steps=0x%lx; "
 	    "chose actions=0x%lx steps=0x%lx", f0, f1, *pf0, *pf1);
 	if (*pf0 & SMFIF_SETSYMLIST)
@@ -137,11 +160,11 @@ static sfsistat
 cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char ip[64];
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 
 	if (s == NULL)          /* a client that did not negotiate */
-		s = open_session(ctx);
+		s = open_session(ctx)->s;
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
 	    smfi_getsymval(ctx, "{daemon_name}"), atomic_load(&live_sessions), &d, NULL);
 	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
@@ -152,7 +175,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 
 	if (s == NULL)
@@ -170,7 +193,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 	const char *rcpt = argv[0] ? argv[0] : "";
 
@@ -186,7 +209,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_data(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 
 	if (s == NULL)
 		return internal_error(ctx, "DATA");
@@ -197,18 +220,18 @@ cb_data(SMFICTX *ctx)
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (s == NULL)
+	if (c == NULL)
 		return internal_error(ctx, "header");
-	session_header(s, name, value ? value : "");
-	return SMFIS_CONTINUE;
+	session_header(c->s, name, value ? value : "");
+	return c->header_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 
 	if (s == NULL)
@@ -223,13 +246,13 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
 	(void)chunk;
-	if (s == NULL)
+	if (c == NULL)
 		return internal_error(ctx, "body");
-	session_body(s, len);
-	return SMFIS_CONTINUE;
+	session_body(c->s, len);
+	return c->body_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* Marks a message from a client listed in a "tag" DNS blacklist. */
@@ -248,7 +271,7 @@ add_dnsbl_header(SMFICTX *ctx, const struct session *s)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 	char value[160];
 
@@ -278,7 +301,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 
 	if (s != NULL)
 		session_message_reset(s);
@@ -288,14 +311,15 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (s == NULL)
+	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
 	atomic_fetch_sub(&live_sessions, 1);
-	snapshot_release(s->snapshot);
-	session_free(s);
+	snapshot_release(c->s->snapshot);
+	session_free(c->s);
+	free(c);
 	return SMFIS_CONTINUE;
 }
 

@@ -13,6 +13,8 @@
  *   HELO, DATA: none. Each stage with macros costs Sendmail one macro
  *            packet written on its own, then a stall (bench/STALL.md).
  */
+#include <string.h>
+
 #include "negotiate.h"
 
 static bool
@@ -32,6 +34,8 @@ negotiate_plan(const struct policy *p, struct negotiate_plan *out)
 		headers = headers || profile_needs_headers(p->profiles[i]);
 		body = body || p->profiles[i]->sender.max_message_size > 0;
 	}
+	/* the socket is fixed at start: milter.socket as -p or reload keeps it */
+	out->data = p->milter_socket != NULL && strncmp(p->milter_socket, "inet", 4) == 0;
 	out->headers = headers || logged;
 	out->body = body || logged;
 	out->macros[NEGOTIATE_CONNECT] = p->nprofiles > 0 ? "{daemon_name}" : "";

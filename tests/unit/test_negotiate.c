@@ -28,26 +28,33 @@ struct nrow {
 	const char *label, *text;
 	bool headers, body;
 	const char *connect;           /* the connect-stage macros */
+	bool data;                     /* DATA: inet: sockets only */
 };
 
 static const struct nrow rows[] = {
 	{ "warn, envelope checks only: no header, no body", WARN BASE
-	    "verify_sender = { envelope = true; headers = false; };\n", false, false, "" },
-	{ "warn, the defaults (verify_sender.headers is on)", WARN BASE, true, false, "" },
-	{ "info (the default): the log line's msgid= and size= need both", BASE, true, true, "" },
+	    "verify_sender = { envelope = true; headers = false; };\n", false, false, "", false },
+	{ "warn, the defaults (verify_sender.headers is on)", WARN BASE, true, false, "", false },
+	{ "info (the default): the log line's msgid= and size= need both", BASE, true, true, "", false },
 	{ "verify_sender.headers: headers, no body", WARN BASE
-	    "verify_sender = { envelope = true; headers = true; };\n", true, false, "" },
+	    "verify_sender = { envelope = true; headers = true; };\n", true, false, "", false },
 	{ "sender.max_message_size: headers and body (the size counts both)", WARN BASE
-	    "sender = { max_message_size = 1000; };\n", true, true, "" },
+	    "sender = { max_message_size = 1000; };\n", true, true, "", false },
 	{ "a profile's header check counts; profiles need {daemon_name}", NOHDR
 	    "profiles = ( { daemon_name = \"sub\"; verify_sender = { headers = true; }; } );\n",
-	    true, false, "{daemon_name}" },
+	    true, false, "{daemon_name}", false },
 	{ "a profile's size limit counts", NOHDR
 	    "profiles = ( { daemon_name = \"sub\"; sender = { max_message_size = 10; }; } );\n",
-	    true, true, "{daemon_name}" },
+	    true, true, "{daemon_name}", false },
 	{ "a profile without either: still {daemon_name}", NOHDR
 	    "profiles = ( { daemon_name = \"sub\"; relay = { enforce = \"all\"; }; } );\n",
-	    false, false, "{daemon_name}" },
+	    false, false, "{daemon_name}", false },
+	{ "an inet: socket: DATA, with a reply (no delayed-ACK stall)", NOHDR
+	    "milter = { socket = \"inet:10025@127.0.0.1\"; };\n", false, false, "", true },
+	{ "an inet6: socket: DATA too", NOHDR
+	    "milter = { socket = \"inet6:10025@[::1]\"; };\n", false, false, "", true },
+	{ "a local: socket: no DATA", NOHDR
+	    "milter = { socket = \"local:/run/rw.sock\"; };\n", false, false, "", false },
 };
 
 static char tmpdir[] = "/tmp/rw-test-negotiate.XXXXXX";
@@ -94,6 +101,7 @@ test_rows(void **state)
 		fprintf(stderr, "# %s\n", r->label);
 		assert_int_equal(plan.headers, r->headers);
 		assert_int_equal(plan.body, r->body);
+		assert_int_equal(plan.data, r->data);
 		assert_string_equal(plan.macros[NEGOTIATE_CONNECT], r->connect);
 		/* the same for every policy: what session.c and the log lines read */
 		assert_string_equal(plan.macros[NEGOTIATE_HELO], "");
