@@ -19,14 +19,14 @@
 # round runs every row once), and prints the median with the rounds' values:
 # the machine is shared, one run varies. BENCH_COMPARE=/path/to/relaywarden
 # adds its B rows ("B before") to every table, measured in the same rounds.
-# BENCH_MSGS (default 2000) messages per throughput row, BENCH_SESSIONS
+# BENCH_MSGS (default 1000) messages per throughput row, BENCH_SESSIONS
 # (default 8) parallel, BENCH_LAT_MSGS (default 20) for the latency rows,
 # BENCH_SM_MSGS (default 100) per Sendmail throughput row; BENCH_SENDMAIL=0
 # leaves Sendmail out.
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MSGS=${BENCH_MSGS:-2000}
+MSGS=${BENCH_MSGS:-1000}
 SESS=${BENCH_SESSIONS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 LAT=${BENCH_LAT_MSGS:-20}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# bench/stall.sh BUILD WHICH [inet|unix] - one message through a private
-# Postfix to smtp-sink with one milter attached, the milter connection
-# captured (tcpdump -i lo -n -ttt, inet only) and every gap of 30 ms or more
-# between two packets printed: the delayed-ACK stall of bench/STALL.md.
-# Over unix: it prints the milter's strace -tt -e trace=read,write... instead
-# is not possible without ptrace of smtpd, so unix: prints the per-message
-# time of 20 messages over one session each (smtp-source -s 1).
+# bench/stall.sh BUILD WHICH [inet|unix] - 20 messages through a private
+# Postfix to smtp-sink, one SMTP session at a time, one milter attached:
+# the time per message, and over inet: the milter connection captured
+# (tcpdump -i lo -n -ttt) with the count of gaps of 30 ms or more between
+# two packets (not counting new connections) and the first three of them:
+# the delayed-ACK stall of bench/STALL.md. unix: sockets cannot be captured
+# this way; there only the time per message is printed.
 #   WHICH: null (bench/null_milter as in `make bench` row A), null-data (the
 #   same with a DATA callback), relaywarden (the closed-relay example), or a
 #   path to another relaywarden binary. STALL_POLICY: more policy text
@@ -87,9 +87,9 @@ if [ -n "$TPID" ]; then
 	kill "$TPID"; wait "$TPID" 2>/dev/null || true; TPID=''
 	echo "packets on the milter connection: $(grep -c IP "$DIR/cap.txt")"
 	echo "gaps of 30 ms or more: $(awk '{ split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/) n++ } END { print n + 0 }' "$DIR/cap.txt")"
-	# each gap with the three packets before it and the one after
-	awk '{ l[NR] = $0; split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/) g[NR] = 1 }
-		END { for (i in g) { print "--"; for (j = i - 3; j <= i + 1; j++) if (j > 0) print l[j] } }' \
+	# the first three gaps, each with the three packets before it and the one after
+	awk '{ l[NR] = $0; split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/ && n < 3) g[++n] = NR }
+		END { for (k = 1; k <= n; k++) { print "--"; for (j = g[k] - 3; j <= g[k] + 1; j++) if (j > 0) print l[j] } }' \
 		"$DIR/cap.txt" | short
 	if [ -n "${STALL_SHOW:-}" ]; then
 		# the first message's packets (connection 1 is e2e_wait_port's probe of smtpd)
