@@ -15,8 +15,8 @@ $(BUILD)/bench:
 	mkdir -p $@
 
 # Postfix's ldap: table, for row C (its own sender_login_maps check);
-# valgrind for bench/callgrind.sh.
-BENCH_PKGS := postfix-ldap valgrind
+# valgrind for bench/callgrind.sh; tcpdump for bench/stall.sh.
+BENCH_PKGS := postfix-ldap valgrind tcpdump
 
 .PHONY: bench bench-deps bench-tools soak
 SOAK_SECONDS ?= 600
@@ -27,9 +27,13 @@ bench-deps: test-deps
 	  echo "installing benchmark packages: $$m"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$m; fi
 
+# BENCH_COMPARE=/path/to/another/relaywarden: its rows too, in the same run.
 bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)
 	bench/callgrind.sh $(BUILD)
+	bench/rtt.sh $(BUILD)
+	@echo; echo "delayed-ACK stalls, one message at a time through Postfix (bench/stall.sh):"
+	@for w in null relaywarden $${BENCH_COMPARE:-}; do bench/stall.sh $(BUILD) $$w inet; done
 	bench/e2e.sh $(BUILD)
 
 # make soak SOAK_SECONDS=N: steady load, RSS and fds over time, and their slope.

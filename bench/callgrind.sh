@@ -80,4 +80,4 @@ echo
 echo "Top 15 functions of B1 by their own instructions (% of B1's total):"
 callgrind_annotate --threshold=100 "$DIR/cg.B1.1" 2>/dev/null |
 	grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  ' | grep -v -E 'PROGRAM TOTALS|:clone |:start_thread ' |
-	head -n 15 | sed -E 's/ \[[^]]*\]$//'
+	sed -n 1,15p | sed -E 's/ \[[^]]*\]$//'

@@ -1,112 +1,93 @@
 #!/usr/bin/env bash
-# bench/e2e.sh BUILD - end to end through a private Postfix to smtp-sink,
-# messages/s side by side, all in one run:
+# bench/e2e.sh BUILD - end to end through a private Postfix (and the private
+# Sendmail) to smtp-sink, messages/s side by side, all in one run, for an
+# inet: and a unix: milter socket:
 #
 #   unauthenticated, smtp-source (local recipient, closed relay, file directory)
-#     D  no milter          A  the null milter          B  relaywarden
+#     D  no milter          A  the null milter (bench/null_milter.c, as ever:
+#                              no DATA callback)      B  relaywarden
 #   authenticated, bench/smtpload (AUTH PLAIN, external recipient, MAIL FROM
 #   and From: the login's own address, one LDAP directory: a private slapd)
 #     D  no milter          A  the null milter
 #     B  relaywarden: verify_sender envelope + headers against slapd (cached)
 #     C  no milter; Postfix's own reject_authenticated_sender_login_mismatch
 #        with smtpd_sender_login_maps = ldap: (one search per MAIL, no cache)
+#   single session (smtp-source -s 1): per-message latency, D A A+DATA B
+#   Sendmail 8.17: unauthenticated D A B, throughput and single-session latency
 #
-# BENCH_MSGS (default 4000) messages, BENCH_SESSIONS (default 8) parallel.
+# Every row runs BENCH_ROUNDS (default 3) times, the rounds interleaved (each
+# round runs every row once), and prints the median with the rounds' values:
+# the machine is shared, one run varies. BENCH_COMPARE=/path/to/relaywarden
+# adds its B rows ("B before") to every table, measured in the same rounds.
+# BENCH_MSGS (default 1000) messages per throughput row, BENCH_SESSIONS
+# (default 8) parallel, BENCH_LAT_MSGS (default 20) for the latency rows,
+# BENCH_SM_MSGS (default 100) per Sendmail throughput row; BENCH_SENDMAIL=0
+# leaves Sendmail out.
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MSGS=${BENCH_MSGS:-4000}
+MSGS=${BENCH_MSGS:-1000}
 SESS=${BENCH_SESSIONS:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
+LAT=${BENCH_LAT_MSGS:-20}
+SM_MSGS=${BENCH_SM_MSGS:-100}
 # shellcheck source=../tests/e2e/lib/sink.sh
 . "$TOP/tests/e2e/lib/sink.sh"
 # shellcheck source=../tests/e2e/lib/postfix.sh
 . "$TOP/tests/e2e/lib/postfix.sh"
+# shellcheck source=../tests/e2e/lib/sendmail.sh
+. "$TOP/tests/e2e/lib/sendmail.sh"
 # shellcheck source=../tests/lib/slapd.sh
 . "$TOP/tests/lib/slapd.sh"
 # shellcheck source=lib.sh
 . "$TOP/bench/lib.sh"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-bench-e2e.XXXXXX")
 chmod 755 "$DIR"
-MPID=''
+# Sendmail refuses a milter socket below a world-writable directory (/tmp)
+SOCKDIR=$(mktemp -d /run/rw-bench-e2e.XXXXXX)
+chmod 755 "$SOCKDIR"
+PIDS=()
 cleanup() {
-	[ -n "$MPID" ] && kill -KILL "$MPID" 2>/dev/null
+	local p
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	pf_stop
+	sm_stop
 	sink_stop
 	slapd_stop >/dev/null 2>&1 || true
-	rm -rf "$DIR"
+	rm -rf "$DIR" "$SOCKDIR"
 }
 trap cleanup EXIT
-MPORT=$(e2e_free_port)
 sink_start "$DIR" >/dev/null
 
-# result NAME N NANOSECONDS
-result() {
-	awk -v n="$2" -v ns="$3" -v name="$1" \
-		'BEGIN { printf "| %s | %d | %.0f |\n", name, n, n / (ns / 1e9) }'
+# ---- the milters: all started once, each on an inet and a unix socket ----
+declare -A SPEC LISTEN   # KEY-inet / KEY-unix -> Postfix's smtpd_milters value, the listener
+start_milter() { # KEY PROGRAM ARGS...: ARGS end with the -p or socket flag's value slot
+	local key=$1 sock port
+	shift
+	for sock in inet unix; do
+		if [ "$sock" = inet ]; then
+			port=$(e2e_free_port)
+			LISTEN[$key-inet]="inet:$port@127.0.0.1" SPEC[$key-inet]="inet:127.0.0.1:$port"
+		else
+			LISTEN[$key-unix]="unix:$SOCKDIR/$key.sock" SPEC[$key-unix]="unix:$SOCKDIR/$key.sock"
+		fi
+		"$@" "${LISTEN[$key-$sock]}" >>"$DIR/milter-$key.log" 2>&1 &
+		PIDS+=($!)
+		if [ "$sock" = inet ]; then
+			e2e_wait_port "$port" 50
+		else
+			wait_for 30 test -S "$SOCKDIR/$key.sock"
+			chmod 666 "$SOCKDIR/$key.sock"
+		fi
+	done
 }
-
-# run SLUG NAME MILTER-SPEC: unauthenticated, smtp-source, MSGS messages.
-run() {
-	local slug=$1 name=$2 milter=$3 before t0 t1
-	pf_start "$DIR/pf-$slug" "$milter" "$SINK_PORT" >/dev/null
-	before=$(sink_count)
-	t0=$(date +%s%N)
-	smtp-source -c -s "$SESS" -m "$MSGS" -l 2000 -f bench@example.org -t jd@acme.com \
-		"127.0.0.1:$PF_PORT" >/dev/null
-	sink_wait $((before + MSGS)) 120 || echo "  ($name: only $(($(sink_count) - before)) delivered)"
-	t1=$(date +%s%N)
-	pf_stop
-	result "$name" "$MSGS" $((t1 - t0))
-}
-
-# run_auth SLUG NAME MILTER-SPEC: SMTP AUTH as u00001, smtpload, MSGS messages.
-run_auth() {
-	local slug=$1 name=$2 milter=$3 before t0 t1 out
-	pf_start "$DIR/pf-$slug" "$milter" "$SINK_PORT" >/dev/null
-	pf_user u00001 bench-secret
-	before=$(sink_count)
-	t0=$(date +%s%N)
-	out=$("$BUILD/bench/smtpload" -s "$PF_PORT" -c "$SESS" -n "$MSGS" \
-		-a u00001:bench-secret -f u00001@acme.com -t partner@example.org) ||
-		echo "  ($name: $out)"
-	sink_wait $((before + MSGS)) 120 || echo "  ($name: only $(($(sink_count) - before)) delivered)"
-	t1=$(date +%s%N)
-	# the check measured must be on: a spoofed sender is refused (B, C)
-	if [ "${4:-}" = spoof ] && "$BUILD/bench/smtpload" -s "$PF_PORT" -c 1 -n 1 \
-		-a u00001:bench-secret -f u00002@acme.com -t partner@example.org >/dev/null 2>&1; then
-		echo "  ($name: a spoofed sender was NOT refused)"
-	fi
-	pf_stop
-	result "$name" "$MSGS" $((t1 - t0))
-}
-
-start_milter() { # PROGRAM ARGS...
-	"$@" >>"$DIR/milter.log" 2>&1 &
-	MPID=$!
-	e2e_wait_port "$MPORT" 50
-}
-
-stop_milter() {
-	kill -KILL "$MPID"
-	wait "$MPID" 2>/dev/null || true
-	MPID=''
-}
-
-echo "| row | messages | messages/s (accepted and delivered to smtp-sink) |"
-echo "|---|---|---|"
-run D "D no milter" ""
-start_milter "$BUILD/bench/null_milter" "inet:$MPORT@127.0.0.1"
-run A "A null milter" "inet:127.0.0.1:$MPORT"
-stop_milter
-sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
-	"$TOP/policies/examples/closed-relay.conf" >"$DIR/policy.conf"
-start_milter "$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p "inet:$MPORT@127.0.0.1"
-run B "B relaywarden" "inet:127.0.0.1:$MPORT"
-stop_milter
 
 bench_people 1000 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
 bench_ldap_policy "$DIR/verify.conf" 3600
+sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
+	"$TOP/policies/examples/closed-relay.conf" | sed '/^milter = /d' >"$DIR/policy.conf"
 cat >"$DIR/login-map.cf" <<CF
 server_host = $SLAPD_URI
 version = 3
@@ -116,16 +97,182 @@ result_attribute = uid
 CF
 chmod 644 "$DIR/login-map.cf"
 
+start_milter null "$BUILD/bench/null_milter"
+start_milter nulldata "$BUILD/bench/null_milter" -d
+start_milter rw "$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p
+start_milter rwauth "$BUILD/relaywarden" -f -c "$DIR/verify.conf" -p
+if [ -n "${BENCH_COMPARE:-}" ]; then
+	start_milter old "$BENCH_COMPARE" -f -c "$DIR/policy.conf" -p
+	start_milter oldauth "$BENCH_COMPARE" -f -c "$DIR/verify.conf" -p
+fi
+
+# ---- one private Postfix for every row: a listener per milter socket ----
+# (smtpd -o smtpd_milters=...), plus D (none) and C (Postfix's own check)
+declare -A PORT
+PF_LISTENERS=''
+listener() { # KEY -o OPTIONS...
+	local key=$1
+	shift
+	PORT[$key]=$(e2e_free_port)
+	PF_LISTENERS+="127.0.0.1:${PORT[$key]} inet n - n - - smtpd $*"$'\n'
+}
+listener none -o smtpd_milters=
+listener C -o smtpd_milters= -o smtpd_sender_login_maps=ldap:$DIR/login-map.cf \
+	-o smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch
+for key in "${!SPEC[@]}"; do listener "$key" -o "smtpd_milters=${SPEC[$key]}"; done
+eval "$(declare -f _pf_master_cf | sed '1s/_pf_master_cf/_pf_master_cf_one/')"
+_pf_master_cf() { _pf_master_cf_one "$@"; printf '%s' "$PF_LISTENERS"; }
+pf_start "$DIR/pf" "" "$SINK_PORT" >/dev/null
+pf_user u00001 bench-secret
+for key in "${!PORT[@]}"; do e2e_wait_port "${PORT[$key]}"; done
+
+# ---- one measurement each; results collected per row name ----
+declare -A RES          # row key -> "v1 v2 ..." (messages/s, or ms per message)
+declare -a ORDER=()
+note() { # KEY VALUE
+	[ -n "${RES[$1]+x}" ] || ORDER+=("$1")
+	RES[$1]="${RES[$1]:-} $2"
+}
+rate() { awk -v n="$1" -v ns="$2" 'BEGIN { printf "%.0f", n / (ns / 1e9) }'; }
+per_msg_ms() { awk -v n="$1" -v ns="$2" 'BEGIN { printf "%.1f", ns / 1e6 / n }'; }
+SLUG=0
+
+# postfix_run KEY LISTENER N SESSIONS [per]: smtp-source to that listener
+postfix_run() {
+	local key=$1 port=${PORT[$2]} n=$3 s=$4 before t0 t1
+	before=$(sink_count)
+	t0=$(date +%s%N)
+	smtp-source -c -s "$s" -m "$n" -l 2000 -f bench@example.org -t jd@acme.com \
+		"127.0.0.1:$port" >/dev/null
+	sink_wait $((before + n)) 300 || echo "  ($key: only $(($(sink_count) - before)) delivered)" >&2
+	t1=$(date +%s%N)
+	if [ "${5:-}" = per ]; then note "$key" "$(per_msg_ms "$n" $((t1 - t0)))"
+	else note "$key" "$(rate "$n" $((t1 - t0)))"; fi
+}
+
+postfix_auth_run() { # KEY LISTENER [spoof]
+	local key=$1 port=${PORT[$2]} before t0 t1 out
+	before=$(sink_count)
+	t0=$(date +%s%N)
+	out=$("$BUILD/bench/smtpload" -s "$port" -c "$SESS" -n "$MSGS" \
+		-a u00001:bench-secret -f u00001@acme.com -t partner@example.org) ||
+		echo "  ($key: $out)" >&2
+	sink_wait $((before + MSGS)) 300 || echo "  ($key: only $(($(sink_count) - before)) delivered)" >&2
+	t1=$(date +%s%N)
+	# the check measured must be on: a spoofed sender is refused (B, C)
+	if [ "${3:-}" = spoof ] && "$BUILD/bench/smtpload" -s "$port" -c 1 -n 1 \
+		-a u00001:bench-secret -f u00002@acme.com -t partner@example.org >/dev/null 2>&1; then
+		echo "  ($key: a spoofed sender was NOT refused)" >&2
+	fi
+	note "$key" "$(rate "$MSGS" $((t1 - t0)))"
+}
+
+# sendmail_rows KEY MILTER-SPEC: a fresh private Sendmail with that milter
+# (its milter list is global), SM_MSGS messages at SESS sessions, then LAT
+# messages in one session
+sendmail_rows() {
+	local key=$1 before t0 t1
+	SLUG=$((SLUG + 1))
+	SM_FILTER_SPEC=$2
+	E2E_TOP=$TOP sm_start "$DIR/sm-$SLUG" "" "$SINK_PORT" >/dev/null
+	before=$(sink_count)
+	t0=$(date +%s%N)
+	smtp-source -c -s "$SESS" -m "$SM_MSGS" -l 2000 -f bench@example.org -t jd@acme.com \
+		"127.0.0.1:$SM_PORT" >/dev/null
+	sink_wait $((before + SM_MSGS)) 300 || echo "  ($key: only $(($(sink_count) - before)) delivered)" >&2
+	t1=$(date +%s%N)
+	note "sm|unauth|$key" "$(rate "$SM_MSGS" $((t1 - t0)))"
+	before=$(sink_count)
+	t0=$(date +%s%N)
+	smtp-source -c -s 1 -m "$LAT" -l 2000 -f bench@example.org -t jd@acme.com \
+		"127.0.0.1:$SM_PORT" >/dev/null
+	sink_wait $((before + LAT)) 300 || echo "  ($key: only $(($(sink_count) - before)) delivered)" >&2
+	t1=$(date +%s%N)
+	note "lat|sm|$key" "$(per_msg_ms "$LAT" $((t1 - t0)))"
+	sm_stop
+	rm -rf "$DIR/sm-$SLUG"
+}
+
+# README's INPUT_MAIL_FILTER line, its S= the row's socket (replaces
+# sendmail.sh's, which knows inet: only)
+SM_FILTER_SPEC=''
+sm_readme_filter() {
+	[ -n "$SM_FILTER_SPEC" ] || { echo 'dnl no milter'; return; }
+	local spec=${SM_FILTER_SPEC/inet:127.0.0.1:/inet:}
+	sed -n '/^INPUT_MAIL_FILTER(/p' "$TOP/README.md" | head -n 1 |
+		sed -E "s#S=[^,']*#S=$spec#; s#S=inet:([0-9]+)#S=inet:\\1@127.0.0.1#"
+}
+
+# the rows of one round, in order; "B before" only with BENCH_COMPARE
+round() {
+	local sock k
+	local -a bs=(rw) bauth=(rwauth)
+	[ -z "${BENCH_COMPARE:-}" ] || { bs+=(old); bauth+=(oldauth); }
+	postfix_run "pf|unauth|-|D no milter" none "$MSGS" "$SESS"
+	postfix_auth_run "pf|auth|-|D no milter" none
+	postfix_auth_run "pf|auth|-|C Postfix sender_login_maps (ldap:), no milter" C spoof
+	postfix_run "lat|pf|-|D no milter" none "$LAT" 1 per
+	for sock in inet unix; do
+		postfix_run "pf|unauth|$sock|A null milter" "null-$sock" "$MSGS" "$SESS"
+		for k in "${bs[@]}"; do
+			postfix_run "pf|unauth|$sock|$(label "$k")" "$k-$sock" "$MSGS" "$SESS"
+		done
+		postfix_auth_run "pf|auth|$sock|A null milter" "null-$sock"
+		for k in "${bauth[@]}"; do
+			postfix_auth_run "pf|auth|$sock|$(label "$k") (verify_sender, LDAP)" "$k-$sock" spoof
+		done
+		for k in null nulldata "${bs[@]}"; do
+			postfix_run "lat|pf|$sock|$(label "$k")" "$k-$sock" "$LAT" 1 per
+		done
+	done
+	[ "${BENCH_SENDMAIL:-1}" = 1 ] || return 0
+	sendmail_rows "-|D no milter" ""
+	for sock in inet unix; do
+		for k in null "${bs[@]}"; do
+			sendmail_rows "$sock|$(label "$k")" "${SPEC[$k-$sock]}"
+		done
+	done
+}
+
+label() {
+	case $1 in
+	null) echo "A null milter" ;;
+	nulldata) echo "A+DATA null milter -d (a DATA callback)" ;;
+	rw | rwauth) echo "B relaywarden" ;;
+	old | oldauth) echo "B before (BENCH_COMPARE)" ;;
+	esac
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do round; done
+
+# ---- tables: median of the rounds, ratio to D (and to C) of the same table ----
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+vals() { sed 's/^ //; s/ / \/ /g' <<<"$1"; }
+
+table() { # PREFIX TITLE UNIT [ratio-to-C]
+	local prefix=$1 key d c m name sock
+	echo
+	echo "| $2 | socket | $3 (median) | rounds | ratio to D |$([ -n "${4:-}" ] && echo ' ratio to C |')"
+	echo "|---|---|---|---|---|$([ -n "${4:-}" ] && echo '---|')"
+	d=$(median "${RES[$prefix|-|D no milter]}")
+	c=''
+	[ -z "${4:-}" ] || c=$(median "${RES[$prefix|-|C Postfix sender_login_maps (ldap:), no milter]}")
+	for key in "${ORDER[@]}"; do
+		[[ $key == "$prefix|"* ]] || continue
+		m=$(median "${RES[$key]}")
+		sock=${key#"$prefix|"}; name=${sock#*|}; sock=${sock%%|*}
+		printf '| %s | %s | %s | %s | %s |' "$name" "$sock" "$m" "$(vals "${RES[$key]}")" \
+			"$(awk -v a="$m" -v b="$d" -v lat="$3" 'BEGIN { printf "%.2f", lat ~ /ms/ ? b / a : a / b }')"
+		[ -z "$c" ] || printf ' %.2f |' "$(awk -v a="$m" -v b="$c" 'BEGIN { print a / b }')"
+		echo
+	done
+}
+
+echo "# bench/e2e.sh, $(date -u +%Y-%m-%dT%H:%MZ): $MSGS messages per row ($SM_MSGS through Sendmail), $SESS sessions, median of $ROUNDS interleaved rounds"
+table "pf|unauth" "Postfix, unauthenticated (smtp-source)" "messages/s"
+table "pf|auth" "Postfix, SMTP AUTH (bench/smtpload)" "messages/s" c
+table "lat|pf" "Postfix, one session, $LAT messages" "ms per message"
+table "sm|unauth" "Sendmail, unauthenticated (smtp-source)" "messages/s"
+table "lat|sm" "Sendmail, one session, $LAT messages" "ms per message"
 echo
-echo "| row (SMTP AUTH) | messages | messages/s (accepted and delivered to smtp-sink) |"
-echo "|---|---|---|"
-run_auth Dauth "D no milter" ""
-start_milter "$BUILD/bench/null_milter" "inet:$MPORT@127.0.0.1"
-run_auth Aauth "A null milter" "inet:127.0.0.1:$MPORT"
-stop_milter
-start_milter "$BUILD/relaywarden" -f -c "$DIR/verify.conf" -p "inet:$MPORT@127.0.0.1"
-run_auth Bauth "B relaywarden (verify_sender, LDAP)" "inet:127.0.0.1:$MPORT" spoof
-stop_milter
-PF_EXTRA_CF="smtpd_sender_login_maps = ldap:$DIR/login-map.cf
-smtpd_sender_restrictions = reject_authenticated_sender_login_mismatch" \
-	run_auth Cauth "C Postfix sender_login_maps (ldap:), no milter" "" spoof
+echo "(latency rows: ratio to D is D's time / the row's time, so 1.00 is no added latency)"

@@ -8,8 +8,14 @@
  * latency of every transaction and of every MAIL step, and counts the
  * replies, so a run can be checked as well as timed.
  *
+ * It offers every step and "no reply" flag Postfix 3.7 offers (0x1fffff),
+ * sends DATA unless the milter chose SMFIP_NODATA, waits for a reply only
+ * where the milter did not choose "no reply", and counts the replies it
+ * waited for from MAIL to end of message: rt_per_tx, the milter round
+ * trips per message (deterministic; -H N sends N headers, From: first).
+ *
  *   mload -s unix:/path | inet:PORT@127.0.0.1  -c THREADS -n TRANSACTIONS
- *         [-k PER_CONNECTION] [-m hit|miss|p95|relay|header] [-p PEOPLE]
+ *         [-k PER_CONNECTION] [-m hit|miss|p95|relay|header] [-p PEOPLE] [-H HEADERS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Protocol flags we offer: steps the milter may skip; no "no reply" bits,
- * so every step sent gets exactly one reply. */
+/* Protocol flags: steps the milter may skip, and steps it may ask to get
+ * without a reply (SMFIP_NR_*). We offer what Postfix 3.7 offers. */
 #define P_NOCONNECT 0x1
 #define P_NOHELO 0x2
 #define P_NOMAIL 0x4
@@ -36,14 +42,21 @@
 #define P_NOBODY 0x10
 #define P_NOHDRS 0x20
 #define P_NOEOH 0x40
-#define P_OFFER (P_NOCONNECT | P_NOHELO | P_NOMAIL | P_NORCPT | P_NOBODY | P_NOHDRS | \
-	P_NOEOH | 0x100 | 0x200)
+#define P_NR_HDR 0x80
+#define P_NODATA 0x200
+#define P_NR_CONN 0x1000
+#define P_NR_MAIL 0x4000
+#define P_NR_RCPT 0x8000
+#define P_NR_DATA 0x10000
+#define P_NR_EOH 0x40000
+#define P_NR_BODY 0x80000
+#define P_OFFER 0x1fffff
 
 enum mix { MIX_HIT, MIX_MISS, MIX_P95, MIX_RELAY, MIX_HEADER };
 
 struct options {
 	const char *socket;
-	int threads, per_conn, people;
+	int threads, per_conn, people, headers;
 	long total;
 	enum mix mix;
 };
@@ -52,9 +65,11 @@ struct stats {
 	double *tx_us, *mail_us;           /* one slot per transaction */
 	atomic_long next;                  /* next transaction number */
 	atomic_long cont, reject, tempfail, other, errors;
+	atomic_long replies;               /* waited for, MAIL to end of message */
+	atomic_ulong steps;                /* the protocol flags the milter chose */
 };
 
-static struct options opt = { NULL, 1, 10, 10000, 10000, MIX_HIT };
+static struct options opt = { NULL, 1, 10, 10000, 1, 10000, MIX_HIT };
 static struct stats st;
 
 static double
@@ -190,12 +205,14 @@ negotiate(struct conn *c)
 		return -1;
 	memcpy(&c->skip, reply + 8, 4);
 	c->skip = ntohl(c->skip);
+	atomic_store(&st.steps, c->skip);
 	return 0;
 }
 
-/* Sends a step unless negotiated away; returns the reply (or 'c'). */
+/* Sends a step unless negotiated away (flag); waits for its reply unless
+ * the milter asked for none (nr). Returns the reply (or 'c'). */
 static char
-step(struct conn *c, uint32_t flag, char cmd, const char *data, size_t len)
+step_nr(struct conn *c, uint32_t flag, uint32_t nr, char cmd, const char *data, size_t len)
 {
 	char reply[4096];
 
@@ -203,7 +220,17 @@ step(struct conn *c, uint32_t flag, char cmd, const char *data, size_t len)
 		return 'c';
 	if (send_cmd(c->fd, cmd, data, len) < 0)
 		return 0;
+	if (c->skip & nr)
+		return 'c';
+	if (cmd != 'C')
+		atomic_fetch_add(&st.replies, 1);
 	return get_reply(c->fd, reply, sizeof(reply));
+}
+
+static char
+step(struct conn *c, uint32_t flag, char cmd, const char *data, size_t len)
+{
+	return step_nr(c, flag, 0, cmd, data, len);
 }
 
 static int
@@ -223,7 +250,7 @@ open_conn(struct conn *c, long seq)
 	snprintf(ip, sizeof(ip), "198.51.%ld.%ld", (seq / 250) % 250, seq % 250 + 1);
 	n = (size_t)snprintf(buf, sizeof(buf), "client.example.net%c4%c%c%s", 0, 0x30, 0x39, ip)
 	    + 1;
-	return step(c, P_NOCONNECT, 'C', buf, n) == 'c' ? 0 : -1;
+	return step_nr(c, P_NOCONNECT, P_NR_CONN, 'C', buf, n) == 'c' ? 0 : -1;
 }
 
 static void
@@ -269,22 +296,28 @@ transaction(struct conn *c, long seq, unsigned *rnd)
 		return -1;
 	const char *margs[] = { from };
 	n = block(buf, sizeof(buf), margs, 1);
-	char r = step(c, P_NOMAIL, 'M', buf, n);
+	char r = step_nr(c, P_NOMAIL, P_NR_MAIL, 'M', buf, n);
 	st.mail_us[seq] = now_us() - t0;
 	if (r == 'c') {
 		const char *rargs[] = { auth ? "<partner@example.org>" : "<john.doe@ibm.com>" };
 		n = block(buf, sizeof(buf), rargs, 1);
-		r = step(c, P_NORCPT, 'R', buf, n);
+		r = step_nr(c, P_NORCPT, P_NR_RCPT, 'R', buf, n);
 	}
-	if (r == 'c') {
-		const char *hdr[] = { "From", opt.mix == MIX_HEADER ? "Someone <x@acme.com>" : from };
+	if (r == 'c')
+		r = step_nr(c, P_NODATA, P_NR_DATA, 'T', NULL, 0);
+	for (int h = 0; h < opt.headers && r == 'c'; h++) {
+		char name[32], value[64];
+		snprintf(name, sizeof(name), "X-Bench-%d", h);
+		snprintf(value, sizeof(value), "header %d of %d", h + 1, opt.headers);
+		const char *hdr[] = { h ? name : "From",
+		    h ? value : opt.mix == MIX_HEADER ? "Someone <x@acme.com>" : from };
 		n = block(buf, sizeof(buf), hdr, 2);
-		r = step(c, P_NOHDRS, 'L', buf, n);
+		r = step_nr(c, P_NOHDRS, P_NR_HDR, 'L', buf, n);
 	}
 	if (r == 'c')
-		r = step(c, P_NOEOH, 'N', NULL, 0);
+		r = step_nr(c, P_NOEOH, P_NR_EOH, 'N', NULL, 0);
 	if (r == 'c')
-		r = step(c, P_NOBODY, 'B', "Hello.\r\n", 8);
+		r = step_nr(c, P_NOBODY, P_NR_BODY, 'B', "Hello.\r\n", 8);
 	if (r == 'c')
 		r = step(c, 0, 'E', NULL, 0);
 	else if (r != 0 && send_cmd(c->fd, 'A', NULL, 0) < 0)
@@ -345,13 +378,14 @@ parse(int argc, char **argv)
 	static const char *const mixes[] = { "hit", "miss", "p95", "relay", "header" };
 	int ch;
 
-	while ((ch = getopt(argc, argv, "s:c:n:k:m:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:n:k:m:p:H:")) != -1) {
 		switch (ch) {
 		case 's': opt.socket = optarg; break;
 		case 'c': opt.threads = atoi(optarg); break;
 		case 'n': opt.total = atol(optarg); break;
 		case 'k': opt.per_conn = atoi(optarg); break;
 		case 'p': opt.people = atoi(optarg); break;
+		case 'H': opt.headers = atoi(optarg); break;
 		case 'm':
 			for (size_t i = 0; i < sizeof(mixes) / sizeof(*mixes); i++)
 				if (strcmp(optarg, mixes[i]) == 0)
@@ -361,7 +395,7 @@ parse(int argc, char **argv)
 		}
 	}
 	return opt.socket && opt.threads > 0 && opt.total > 0 && opt.per_conn > 0 &&
-	    opt.people > 0 ? 0 : -1;
+	    opt.people > 0 && opt.headers >= 1 ? 0 : -1;
 }
 
 int
@@ -369,7 +403,7 @@ main(int argc, char **argv)
 {
 	if (parse(argc, argv) < 0) {
 		fprintf(stderr, "usage: mload -s SOCKET [-c THREADS] [-n TRANSACTIONS] "
-		    "[-k PER_CONNECTION] [-m hit|miss|p95|relay|header] [-p PEOPLE]\n");
+		    "[-k PER_CONNECTION] [-m hit|miss|p95|relay|header] [-p PEOPLE] [-H HEADERS]\n");
 		return 64;
 	}
 	st.tx_us = calloc((size_t)opt.total, sizeof(double));
@@ -384,11 +418,13 @@ main(int argc, char **argv)
 		pthread_join(t[i], NULL);
 	double secs = (now_us() - t0) / 1e6;
 	printf("tx=%ld secs=%.3f tps=%.0f tx_p50_us=%.0f tx_p99_us=%.0f mail_p50_us=%.0f "
-	    "mail_p99_us=%.0f continue=%ld reject=%ld tempfail=%ld other=%ld errors=%ld\n",
+	    "mail_p99_us=%.0f continue=%ld reject=%ld tempfail=%ld other=%ld errors=%ld "
+	    "rt_per_tx=%.2f steps=0x%lx\n",
 	    opt.total, secs, (double)opt.total / secs, pct(st.tx_us, opt.total, 0.5),
 	    pct(st.tx_us, opt.total, 0.99), pct(st.mail_us, opt.total, 0.5),
 	    pct(st.mail_us, opt.total, 0.99), atomic_load(&st.cont), atomic_load(&st.reject),
-	    atomic_load(&st.tempfail), atomic_load(&st.other), atomic_load(&st.errors));
+	    atomic_load(&st.tempfail), atomic_load(&st.other), atomic_load(&st.errors),
+	    (double)atomic_load(&st.replies) / (double)opt.total, atomic_load(&st.steps));
 	free(t);
 	return atomic_load(&st.errors) > 0 ? 1 : 0;
 }

@@ -2,12 +2,18 @@
  * null_milter.c - the floor of the benchmarks: a libmilter filter that
  * registers the same callbacks and flags as relaywarden and continues at
  * every step, so (relaywarden / null) measures relaywarden's own cost.
+ * -d adds a DATA callback that continues (without it libmilter negotiates
+ * SMFIP_NODATA and an inet: milter stalls on a delayed ACK: bench/STALL.md).
  *
- *   null_milter unix:/path | inet:PORT@127.0.0.1
+ * -p FLAGS (hex) negotiates these SMFIP_* protocol flags as well, for the
+ * experiments of bench/STALL.md (e.g. -p 0x80, no reply to headers).
+ *
+ *   null_milter [-d] [-p FLAGS] unix:/path | inet:PORT@127.0.0.1
  */
 #include <libmilter/mfapi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static sfsistat
 on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
@@ -23,24 +29,40 @@ on_args(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* -p FLAGS; a step negotiated without a reply must answer SMFIS_NOREPLY
+ * (libmilter logs any other answer there as an error). */
+static unsigned long extra_flags;
+
 static sfsistat
 on_header(SMFICTX *ctx, char *name, char *value)
 {
 	(void)ctx, (void)name, (void)value;
-	return SMFIS_CONTINUE;
+	return extra_flags & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	(void)ctx, (void)chunk, (void)len;
-	return SMFIS_CONTINUE;
+	return extra_flags & SMFIP_NR_BODY ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 on_step(SMFICTX *ctx)
 {
 	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	(void)ctx, (void)f2, (void)f3;
+	*pf0 = f0 & SMFIF_ADDHDRS;
+	*pf1 = f1 & extra_flags;
+	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
@@ -62,8 +84,21 @@ main(int argc, char **argv)
 		.xxfi_close = on_step,
 	};
 
+	for (; argc > 2 && argv[1][0] == '-'; argc--, argv++) {
+		if (strcmp(argv[1], "-d") == 0) {
+			desc.xxfi_data = on_step;
+		} else if (strcmp(argv[1], "-p") == 0 && argc > 3) {
+			extra_flags = strtoul(argv[2], NULL, 16);
+			desc.xxfi_negotiate = on_negotiate;
+			argc--, argv++;
+		} else {
+			break;
+		}
+	}
+	if (desc.xxfi_negotiate != NULL && desc.xxfi_data == NULL)
+		extra_flags |= SMFIP_NODATA;
 	if (argc != 2) {
-		fprintf(stderr, "usage: null_milter SOCKET\n");
+		fprintf(stderr, "usage: null_milter [-d] [-p FLAGS] SOCKET\n");
 		return 64;
 	}
 	if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||

@@ -7,18 +7,27 @@
  * with the exact reply. No parsing, lookup or policy logic lives here.
  * libmilter may run one connection's callbacks on different threads, so
  * all state is behind smfi_setpriv.
+ *
+ * cb_negotiate picks the policy snapshot of the whole connection and asks
+ * the MTA for what that policy needs (negotiate.c); the session is made
+ * there, so a reload between negotiation and connect cannot judge the
+ * connection by a policy it did not negotiate for. A reload later starts
+ * new connections on the new policy; this one keeps its snapshot.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "callbacks.h"
 #include "log.h"
+#include "negotiate.h"
 #include "session.h"
 #include "snapshot.h"
+#include "xalloc.h"
 
 /* Live connections, for connection.max_sessions. */
 static atomic_uint live_sessions;
@@ -74,17 +83,90 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return NULL;
 }
 
+/* What smfi_setpriv holds: the session, and the steps negotiated without
+ * a reply (their callbacks must say SMFIS_NOREPLY: libmilter logs every
+ * other answer there as an error, one syslog call per header). */
+struct conn {
+	struct session *s;
+	bool header_noreply, body_noreply;
+};
+
+static struct session *
+session_of(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c != NULL ? c->s : NULL;
+}
+
+/* The connection's session on the current snapshot, counted live. */
+static struct conn *
+open_session(SMFICTX *ctx)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->s = session_new(snapshot_acquire());
+	atomic_fetch_add(&live_sessions, 1);
+	smfi_setpriv(ctx, c);
+	return c;
+}
+
+_Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HELO &&
+    NEGOTIATE_MAIL == SMFIM_ENVFROM && NEGOTIATE_RCPT == SMFIM_ENVRCPT &&
+    NEGOTIATE_DATA == SMFIM_DATA && NEGOTIATE_EOM == SMFIM_EOM && NEGOTIATE_EOH == SMFIM_EOH,
+    "negotiate.h stages follow SMFIM_*");
+
+/*
+ * Never HELO or unknown commands; DATA over inet:, with a reply (without
+ * it the MTA writes the DATA macros on their own and the first header
+ * waits for a delayed ACK; over unix: nothing waits, and DATA would be one
+ * round trip more); headers and body without a reply to each (Postfix
+ * then writes them with the end of headers or of message, in one packet)
+ * or not at all (no headers: no end of headers either, one round trip
+ * less). Only flags the MTA offered.
+ */
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct negotiate_plan plan;
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+
+	(void)f2, (void)f3;
+	if (c == NULL)
+		c = open_session(ctx);
+	negotiate_plan(c->s->snapshot, &plan);
+	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS | SMFIP_NOEOH;
+	want |= plan.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
+	want |= plan.data ? 0 : SMFIP_NODATA;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	c->header_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+	c->body_noreply = (*pf1 & SMFIP_NR_BODY) != 0;
+	log_debug("NOQUEUE: negotiate: offered actions=0x%lx steps=0x%lx; "
+	    "chose actions=0x%lx steps=0x%lx", f0, f1, *pf0, *pf1);
+	if (*pf0 & SMFIF_SETSYMLIST)
+		for (int i = 0; i < NEGOTIATE_STAGES; i++)
+			if (smfi_setsymlist(ctx, i, (char *)plan.macros[i]) != MI_SUCCESS)
+				log_err("NOQUEUE: smfi_setsymlist(%d, \"%s\") failed; the MTA sends "
+				    "its default macros", i, plan.macros[i]);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char ip[64];
-	struct session *s = session_new(snapshot_acquire());
+	struct session *s = session_of(ctx);
 	struct decision d;
-	unsigned live = atomic_fetch_add(&live_sessions, 1) + 1;
 
-	smfi_setpriv(ctx, s);
+	if (s == NULL)          /* a client that did not negotiate */
+		s = open_session(ctx)->s;
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
-	    smfi_getsymval(ctx, "{daemon_name}"), live, &d, NULL);
+	    smfi_getsymval(ctx, "{daemon_name}"), atomic_load(&live_sessions), &d, NULL);
 	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
 		session_log_decision(s, "connect", NULL, &d, NULL, 0);
 	return respond(ctx, s, &d);
@@ -93,7 +175,7 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 
 	if (s == NULL)
@@ -111,7 +193,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 	const char *rcpt = argv[0] ? argv[0] : "";
 
@@ -123,21 +205,33 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	return respond(ctx, s, &d);
 }
 
+/* Asked for only so that the MTA waits for a reply here (cb_negotiate). */
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
+	struct session *s = session_of(ctx);
+
+	if (s == NULL)
+		return internal_error(ctx, "DATA");
+	session_set_qid(s, smfi_getsymval(ctx, "i"));
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (s == NULL)
+	if (c == NULL)
 		return internal_error(ctx, "header");
-	session_header(s, name, value ? value : "");
-	return SMFIS_CONTINUE;
+	session_header(c->s, name, value ? value : "");
+	return c->header_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 
 	if (s == NULL)
@@ -154,13 +248,13 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
 	(void)chunk;
-	if (s == NULL)
+	if (c == NULL)
 		return internal_error(ctx, "body");
-	session_body(s, len);
-	return SMFIS_CONTINUE;
+	session_body(c->s, len);
+	return c->body_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* Marks a message from a client listed in a "tag" DNS blacklist. */
@@ -180,7 +274,7 @@ add_dnsbl_header(SMFICTX *ctx, const struct session *s)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 	struct decision d;
 	char value[160];
 
@@ -210,7 +304,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct session *s = session_of(ctx);
 
 	if (s != NULL)
 		session_message_reset(s);
@@ -220,21 +314,22 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (s == NULL)
+	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
 	atomic_fetch_sub(&live_sessions, 1);
-	snapshot_release(s->snapshot);
-	session_free(s);
+	snapshot_release(c->s->snapshot);
+	session_free(c->s);
+	free(c);
 	return SMFIS_CONTINUE;
 }
 
 struct smfiDesc callbacks_desc = {
 	.xxfi_name = "relaywarden",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
 	.xxfi_connect = cb_connect,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
@@ -244,4 +339,6 @@ struct smfiDesc callbacks_desc = {
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = cb_negotiate,
 };
