@@ -253,22 +253,9 @@ void policy_decide_relay(const struct policy *p, const struct client_facts *c,
  * verify_local, deny_groups, deny_ambiguous (nothing if !rf->asked). */
 void policy_decide_recipient(const struct policy *p, const struct relay_state *rs,
     const struct recipient_facts *rf, struct decision *d, const struct trace *t);
-/* The originator headers of one message, as counted at end of headers. */
-struct header_facts {
-	unsigned nfrom, nsender;
-	const char *from;                /* first From: value, NULL if none */
-	const char *sender;              /* first Sender: value, NULL if none */
-};
-
-/* True if end of headers needs a directory answer (verify_sender.headers). */
+/* True if end of headers needs a directory answer (verify_sender.headers);
+ * the header check itself is policy_headers_decide (policy_headers.h). */
 bool policy_needs_owner_headers(const struct policy *p, const char *auth);
-/* §4 headers: Sender: if present, else From:; every mailbox must be owned.
- * With headers_rule "from_and_sender", every mailbox of both must be owned,
- * except that, beside an owned Sender:, a From: mailbox may be one whose
- * owner granted the user on-behalf rights (dir_user.on_behalf). */
-void policy_decide_headers(const struct policy *p, const struct client_facts *c,
-    const struct sender_facts *s, const struct header_facts *h, struct decision *d,
-    const struct trace *t);
 
 /* Applies error_limit (counting *errors) and report_only to a decision. */
 void policy_finish(const struct policy *p, unsigned *errors, struct decision *d,

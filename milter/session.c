@@ -10,6 +10,7 @@
 
 #include "dns.h"
 #include "idn.h"
+#include "policy_headers.h"
 #include "received.h"
 #include "session.h"
 #include "xalloc.h"
@@ -424,7 +425,7 @@ session_eoh(struct session *s, struct decision *d, const struct trace *t)
 	if (policy_needs_owner_headers(p, s->auth))
 		lookup_owner(s, t);
 	struct sender_facts sf = sender_facts_of(s);
-	policy_decide_headers(p, &s->client, &sf, &h, d, t);
+	policy_headers_decide(p, &s->client, &sf, &h, d, t);
 	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 	/* A relayed client's would-reject (report_only) or DNS "log" listing
