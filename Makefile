@@ -22,6 +22,7 @@ LIB_SRCS := address config config_apply config_groups config_keys controls decis
             encoded_word header idn ldap_conn log negotiate netmatch policy policy_headers received reload reload_client reply session session_log snapshot startup strlist strmap \
             text_fold xalloc
 LIB_SRCS += ldap_probe ldap_tls
+LIB_SRCS += directory_ldap_groups directory_ldap_values
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)

@@ -58,12 +58,13 @@ struct ldap_config {
  * the caller frees. */
 char *directory_ldap_read_password(const char *path, const char *file, struct errlist *errs);
 char *directory_ldap_filter(const char *tmpl, char c, const char *value);
-/* The group search of the lookups for the groups of dn: group_classes and
- * group_filter, and the member test nested_groups asks for (in_chain's
- * matching rule included). The caller frees. */
 /* The user search for login as the lookups make it (login_domains applied:
  * NULL for a DOMAIN\\ not listed). The caller frees. */
 char *directory_ldap_user_filter(const struct ldap_config *cfg, const char *login);
+/* In directory_ldap_groups.c: the group search of the lookups for the
+ * groups of dn: group_classes and group_filter, and the member test
+ * nested_groups asks for (in_chain's matching rule included). The caller
+ * frees. */
 char *directory_ldap_groups_filter(const struct ldap_config *cfg, const char *dn);
 
 /* Frees every string the config owns (not the struct itself). */

@@ -1,7 +1,7 @@
 /*
  * ldap_conn.h - pooled, failing-over LDAP searches (see ldap_conn.c).
  *
- * The pool is used only by directory_ldap.c. Thread-safe. A search answers FOUND (at
+ * The pool is used only by directory_ldap*.c. Thread-safe. A search answers FOUND (at
  * least one entry, each handed to the collector while the handle is still
  * the caller's), NOTFOUND (zero entries) or TEMPFAIL (transport, timeout,
  * bind or server error, with a reason in why).
