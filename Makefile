@@ -19,7 +19,7 @@ SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_apply config_groups config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            encoded_word header idn ldap_conn log negotiate netmatch policy policy_headers received reload reload_client reply session session_log snapshot startup strlist strmap \
+            encoded_word header header_display idn ldap_conn log negotiate netmatch policy policy_headers received reload reload_client reply session session_log snapshot startup strlist strmap \
             text_fold xalloc
 LIB_SRCS += ldap_probe ldap_tls
 LIB_SRCS += directory_ldap_groups directory_ldap_values
