@@ -1,6 +1,6 @@
 -- tests/milter/header_case.lua - one authenticated transaction up to end
--- of headers, for the t-header-*.lua scripts (not a test itself: the
--- runner runs t-*.lua only). Load with:
+-- of headers, for t-header-*.lua and t-verify-headers.lua (not a test
+-- itself: the runner runs t-*.lua only). Load with:
 --   local case = dofile(helpers:gsub("helpers%.lua$", "header_case.lua"))(T)
 -- case(desc, headers, want, contains): headers is a list of { name, value };
 -- want is nil for continue, or the exact reply, which must be on the one
