@@ -23,6 +23,7 @@ LIB_SRCS := address config config_apply config_groups config_keys controls decis
             text_fold xalloc
 LIB_SRCS += ldap_probe ldap_tls
 LIB_SRCS += directory_ldap_groups directory_ldap_values
+LIB_SRCS += stats stats_prometheus directory_metered
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)

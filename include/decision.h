@@ -43,6 +43,9 @@ void decision_init(struct decision *d);
 /* Turns d into a refusal with the policy's reply. */
 void decision_refuse(struct decision *d, enum decision_action action, const char *rule,
     const char *reason, const struct reply *reply);
+/* "accept", "reject", "tempfail" or "would-reject" (report_only): the
+ * decision= word of the log line and the metrics label. */
+const char *decision_word(const struct decision *d);
 /* REJECT or TEMPFAIL, as the reply's own code says (recipients.max). */
 enum decision_action decision_action_of(const struct reply *r);
 /* Formats one step for explain; does nothing when t is NULL. */

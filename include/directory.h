@@ -87,17 +87,6 @@ void directory_free(struct directory *d);
  * stored and compared under. False if text is neither form. */
 bool directory_owned_key(const char *text, char *key, size_t len);
 
-/* Process-wide counters (atomics), for explain, logs and benchmarks. */
-struct directory_counters {
-	unsigned long searches;      /* LDAP searches sent */
-	unsigned long failures;      /* lookups answered TEMPFAIL */
-	unsigned long cache_hits;
-	unsigned long cache_misses;
-};
-enum directory_counter { COUNT_SEARCH, COUNT_FAILURE, COUNT_CACHE_HIT, COUNT_CACHE_MISS };
-void directory_count(enum directory_counter which);
-void directory_counters_get(struct directory_counters *out);
-
 const char *directory_result_name(enum lookup_result r);
 
 #endif

@@ -48,10 +48,4 @@ enum dns_answer dns_domain_exists(struct dns *d, const char *domain, int timeout
 void dns_list_lookup(struct dns *d, const struct ip_addr *ip, const char *const *zones, size_t n,
     enum dns_answer *answers, char (*texts)[64]);
 
-/* Process-wide counts since start (for explain and the benchmarks). */
-struct dns_counters {
-	unsigned long queries, cache_hits, failures;
-};
-void dns_counters_get(struct dns_counters *out);
-
 #endif

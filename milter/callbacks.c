@@ -16,7 +16,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +26,8 @@
 #include "negotiate.h"
 #include "session.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "xalloc.h"
-
-/* Live connections, for connection.max_sessions. */
-static atomic_uint live_sessions;
 
 /* libmilter treats '%' in reply text as a format character. */
 static void
@@ -46,11 +43,14 @@ double_percent(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* Counts the decision of stage (every one, for the metrics) and answers
+ * the MTA with it. */
 static sfsistat
-respond(SMFICTX *ctx, struct session *s, const struct decision *d)
+respond(SMFICTX *ctx, struct session *s, const char *stage, const struct decision *d)
 {
 	char text[REPLY_TEXT_MAX * 2], expanded[REPLY_TEXT_MAX * 2];
 
+	stats_decision(stage, d);
 	if (d->action == DECISION_CONTINUE)
 		return SMFIS_CONTINUE;
 	session_reply_text(s, d, expanded, sizeof(expanded));
@@ -106,7 +106,7 @@ open_session(SMFICTX *ctx)
 	struct conn *c = xcalloc(1, sizeof(*c));
 
 	c->s = session_new(snapshot_acquire());
-	atomic_fetch_add(&live_sessions, 1);
+	stats_session_opened();
 	smfi_setpriv(ctx, c);
 	return c;
 }
@@ -166,10 +166,10 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (s == NULL)          /* a client that did not negotiate */
 		s = open_session(ctx)->s;
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
-	    smfi_getsymval(ctx, "{daemon_name}"), atomic_load(&live_sessions), &d, NULL);
+	    smfi_getsymval(ctx, "{daemon_name}"), stats_sessions_live(), &d, NULL);
 	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
 		session_log_decision(s, "connect", NULL, &d, NULL, 0);
-	return respond(ctx, s, &d);
+	return respond(ctx, s, "connect", &d);
 }
 
 static sfsistat
@@ -187,7 +187,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (!was_authenticated && s->auth != NULL)
 		session_log_authenticated(s);
 	session_log_decision(s, "mail", NULL, &d, NULL, 0);
-	return respond(ctx, s, &d);
+	return respond(ctx, s, "mail", &d);
 }
 
 static sfsistat
@@ -202,7 +202,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
 	session_rcpt(s, rcpt, &d, NULL);
 	session_log_decision(s, "rcpt", rcpt, &d, NULL, 0);
-	return respond(ctx, s, &d);
+	return respond(ctx, s, "rcpt", &d);
 }
 
 /* Asked for only so that the MTA waits for a reply here (cb_negotiate). */
@@ -242,7 +242,7 @@ cb_eoh(SMFICTX *ctx)
 	if (d.action != DECISION_CONTINUE || d.would_reject || d.noteworthy ||
 	    log_enabled(LOG_LEVEL_DEBUG) || (d.rule != NULL && s->client.via_relay))
 		session_log_decision(s, "header", NULL, &d, NULL, 0);
-	return respond(ctx, s, &d);
+	return respond(ctx, s, "header", &d);
 }
 
 static sfsistat
@@ -282,14 +282,14 @@ cb_eom(SMFICTX *ctx)
 		return internal_error(ctx, "end of message");
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
 	session_eom(s, &d, NULL);
-	if (d.action != DECISION_CONTINUE || d.would_reject) {
+	if (d.action != DECISION_CONTINUE || d.would_reject)
 		session_log_decision(s, "message", NULL, &d, NULL, 0);
-		if (d.action != DECISION_CONTINUE) {
-			sfsistat r = respond(ctx, s, &d);
-			session_message_reset(s);
-			return r;
-		}
+	if (d.action != DECISION_CONTINUE) {
+		sfsistat r = respond(ctx, s, "message", &d);
+		session_message_reset(s);
+		return r;
 	}
+	stats_decision("message", &d);
 	session_log_received(s);
 	add_dnsbl_header(ctx, s);
 	if (s->msg.would_reject[0] != '\0') {
@@ -319,7 +319,7 @@ cb_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
-	atomic_fetch_sub(&live_sessions, 1);
+	stats_session_closed();
 	snapshot_release(c->s->snapshot);
 	session_free(c->s);
 	free(c);

@@ -18,6 +18,7 @@
 #include "config_keys.h"
 #include "directory_cache.h"
 #include "directory_file.h"
+#include "directory_metered.h"
 #include "dns.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -220,6 +221,7 @@ open_directory(struct config_ctx *ctx)
 		inner = directory_ldap_open(&p->ldap, ctx->path, ctx->errs);
 		break;
 	}
+	inner = directory_metered_wrap(inner);
 	/* The file backend is already in memory: caching it would only cost. */
 	p->directory = p->backend == BACKEND_FILE ? inner :
 	    directory_cache_wrap(inner, p->cache.ttl, p->cache.negative_ttl, p->cache.max_entries);

@@ -14,6 +14,22 @@ decision_init(struct decision *d)
 	d->action = DECISION_CONTINUE;
 }
 
+const char *
+decision_word(const struct decision *d)
+{
+	if (d->would_reject)
+		return "would-reject";
+	switch (d->action) {
+	case DECISION_CONTINUE:
+		return "accept";
+	case DECISION_REJECT:
+		return "reject";
+	case DECISION_TEMPFAIL:
+		return "tempfail";
+	}
+	return "?";
+}
+
 enum decision_action
 decision_action_of(const struct reply *r)
 {

@@ -148,19 +148,3 @@ directory_owned_key(const char *text, char *key, size_t len)
 	    address_key(&a, '\0', key, len);
 }
 
-static atomic_ulong counters[4];
-
-void
-directory_count(enum directory_counter which)
-{
-	atomic_fetch_add(&counters[which], 1);
-}
-
-void
-directory_counters_get(struct directory_counters *out)
-{
-	out->searches = atomic_load(&counters[COUNT_SEARCH]);
-	out->failures = atomic_load(&counters[COUNT_FAILURE]);
-	out->cache_hits = atomic_load(&counters[COUNT_CACHE_HIT]);
-	out->cache_misses = atomic_load(&counters[COUNT_CACHE_MISS]);
-}

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "directory_cache.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define SHARDS 16
@@ -190,9 +191,9 @@ cached(struct cache *c, const char *name, bool recipient, struct dir_user **out,
 	bool cacheable = strlen(text) < sizeof(key);
 
 	if (cacheable && cache_get(c, key, h, &r, &u, &k)) {
-		directory_count(COUNT_CACHE_HIT);
+		stats_directory_cache(c->inner->ops->name, true);
 	} else {
-		directory_count(COUNT_CACHE_MISS);
+		stats_directory_cache(c->inner->ops->name, false);
 		r = recipient ? c->inner->ops->lookup_recipient(c->inner->state, name, &k, why, whylen)
 		    : c->inner->ops->lookup_user(c->inner->state, name, &u, why, whylen);
 		switch (r) {

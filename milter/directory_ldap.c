@@ -317,8 +317,6 @@ ldap_lookup_user(void *state, const char *login, struct dir_user **out, char *wh
 		directory_ldap_groups_add(d, &c);
 	if (r == LOOKUP_FOUND)
 		r = directory_ldap_groups_add_on_behalf(d, &c, why, whylen);
-	if (r == LOOKUP_TEMPFAIL)
-		directory_count(COUNT_FAILURE);
 	if (c.other_types > 0)
 		log_debug("ldap: login %s: %u address value(s) of another type (X500:, SIP:, ...) "
 		    "ignored", login, c.other_types);
@@ -396,8 +394,6 @@ ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kin
 
 	if (filter != NULL)
 		r = ldap_conn_search(d->conn, &s, collect_kind, &k, &entries, why, whylen);
-	if (r == LOOKUP_TEMPFAIL)
-		directory_count(COUNT_FAILURE);
 	*kind = entries > 1 ? RECIPIENT_AMBIGUOUS : k.group ? RECIPIENT_GROUP : RECIPIENT_PERSON;
 	free(filter);
 	return r;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "dns.h"
 #include "dns_cache.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define POOL_IDLE_MAX 8
@@ -48,9 +48,9 @@ struct question {
 	int status;                        /* ARES_* */
 	unsigned char *abuf;
 	int alen;
+	uint64_t answered_ns;              /* stats_now_ns() when the answer came */
 };
 
-static atomic_ulong n_queries, n_hits, n_failures;
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_status;
 
@@ -58,14 +58,6 @@ static void
 lib_init(void)
 {
 	lib_status = ares_library_init(ARES_LIB_INIT_ALL);
-}
-
-void
-dns_counters_get(struct dns_counters *out)
-{
-	out->queries = atomic_load(&n_queries);
-	out->cache_hits = atomic_load(&n_hits);
-	out->failures = atomic_load(&n_failures);
 }
 
 static long long
@@ -180,6 +172,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	(void)timeouts;
 	q->done = true;
 	q->status = status;
+	q->answered_ns = stats_now_ns();
 	if (abuf != NULL && alen > 0) {
 		q->abuf = xmalloc((size_t)alen);
 		memcpy(q->abuf, abuf, (size_t)alen);
@@ -232,6 +225,18 @@ poll_once(ares_channel ch, int wait_ms)
 	}
 }
 
+/* One question for the metrics: how long, and whether it failed (an
+ * answer that a name or record does not exist is an answer). */
+static void
+count_question(const struct question *q, uint64_t asked_ns)
+{
+	bool answered = q->status == ARES_SUCCESS || q->status == ARES_ENODATA ||
+	    q->status == ARES_ENOTFOUND;
+	uint64_t end = q->answered_ns > asked_ns ? q->answered_ns : stats_now_ns();
+
+	stats_dns_query(!answered, end - asked_ns);
+}
+
 /* Asks all n questions at once; returns when all are answered or the
  * deadline passes (unanswered ones get ARES_ETIMEOUT). */
 static void
@@ -244,13 +249,13 @@ ask(struct dns *d, struct question *q, size_t n, long long deadline)
 		for (size_t i = 0; i < n; i++) {
 			q[i].done = true;
 			q[i].status = rc;
+			stats_dns_query(true, 0);
 		}
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		atomic_fetch_add(&n_queries, 1);
+	uint64_t asked_ns = stats_now_ns();
+	for (size_t i = 0; i < n; i++)
 		ares_query(ch, q[i].name, C_IN, q[i].type, on_answer, &q[i]);
-	}
 	while (!all_done(q, n)) {
 		long long left = deadline - now_ms();
 		if (left <= 0) {
@@ -264,6 +269,7 @@ ask(struct dns *d, struct question *q, size_t n, long long deadline)
 			q[i].done = true;
 			q[i].status = ARES_ETIMEOUT;
 		}
+		count_question(&q[i], asked_ns);
 	}
 	channel_put(d, ch);
 }
@@ -422,7 +428,6 @@ judge(const struct question *q, struct reading *g, uint32_t *ttl, char *why, siz
 		return DNS_ANSWER_NO;
 	}
 	default:
-		atomic_fetch_add(&n_failures, 1);
 		snprintf(why, whylen, "%s: %s", q->name, q->status == ARES_ETIMEOUT ?
 		    "timed out" : ares_strerror(q->status));
 		return DNS_ANSWER_TEMPFAIL;
@@ -435,7 +440,7 @@ cached(struct dns *d, const char *key, enum dns_answer *a, char *text, size_t te
 {
 	if (!dns_cache_get(d->cache, key, a, text, textlen))
 		return false;
-	atomic_fetch_add(&n_hits, 1);
+	stats_dns_cache_hit();
 	return true;
 }
 

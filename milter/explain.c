@@ -17,6 +17,7 @@
 #include "explain.h"
 #include "ldap_probe.h"
 #include "session.h"
+#include "stats.h"
 #include "xalloc.h"
 
 struct explain_args {
@@ -185,6 +186,26 @@ run_headers(struct session *s, const struct explain_args *a, const struct trace 
 	print_verdict(s, "header", NULL, d);
 }
 
+/* What the transaction cost: the milter's own counters (stats.h). */
+static void
+print_counters(void)
+{
+	struct stats_view v;
+	unsigned long searches = 0, hits = 0, misses = 0, failures = 0;
+
+	stats_read(&v);
+	for (size_t i = 0; i < v.nbackends; i++) {
+		searches += v.backends[i].searches;
+		hits += v.backends[i].cache_hits;
+		misses += v.backends[i].cache_misses;
+		failures += v.backends[i].tempfail;
+	}
+	printf("directory: %lu LDAP search(es), %lu cache hit(s), %lu miss(es), %lu failure(s)\n",
+	    searches, hits, misses, failures);
+	printf("dns: %lu quer(ies), %lu cache hit(s), %lu failure(s)\n", v.dns_queries,
+	    v.dns_cache_hits, v.dns_failures);
+}
+
 static int
 run_transaction(struct policy *p, const struct explain_args *a)
 {
@@ -229,14 +250,7 @@ run_transaction(struct policy *p, const struct explain_args *a)
 		run_headers(s, a, &t, &d);
 		worst = outcome(&d, worst);
 	}
-	struct directory_counters n;
-	directory_counters_get(&n);
-	printf("directory: %lu LDAP search(es), %lu cache hit(s), %lu miss(es), %lu failure(s)\n",
-	    n.searches, n.cache_hits, n.cache_misses, n.failures);
-	struct dns_counters dc;
-	dns_counters_get(&dc);
-	printf("dns: %lu quer(ies), %lu cache hit(s), %lu failure(s)\n", dc.queries, dc.cache_hits,
-	    dc.failures);
+	print_counters();
 	printf("result: %s (exit %d)\n", worst == 2 ? "tempfail" : worst == 1 ? "reject" : "accept",
 	    worst);
 	session_free(s);

@@ -22,6 +22,7 @@
 #include "ldap_conn.h"
 #include "ldap_tls.h"
 #include "log.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define URI_DEAD_SECONDS 30
@@ -337,7 +338,7 @@ handle_search(struct ldap_conn *d, int h, size_t u, const struct ldap_search *s,
 			return LDAP_CONNECT_ERROR;
 		d->handles[h].uri = u;
 	}
-	directory_count(COUNT_SEARCH);
+	stats_directory_search("ldap");
 	log_debug("ldap search base=\"%s\" filter=\"%s\"", s->base, s->filter);
 	rc = ldap_search_ext_s(d->handles[h].ld, s->base, s->scope, s->filter, s->attrs, 0, NULL,
 	    NULL, &tv, s->sizelimit, res);

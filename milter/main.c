@@ -32,6 +32,7 @@
 #include "reload.h"
 #include "snapshot.h"
 #include "startup.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define RW_VERSION "0.2.0"
@@ -123,7 +124,9 @@ run(int argc, char **argv)
 	 * the reload thread, not kill the process by its default action. */
 	reload_block_signal();
 	log_open("relaywarden", a.foreground);
+	uint64_t t0 = stats_now_ns();
 	struct policy *p = config_load(a.config, &errs);
+	double seconds = (double)(stats_now_ns() - t0) / 1e9;
 	for (size_t i = 0; i < errs.nwarnings; i++)
 		log_warn("%s", errs.warnings[i]);
 	for (size_t i = 0; i < errs.count; i++)
@@ -138,6 +141,7 @@ run(int argc, char **argv)
 		p->milter_socket = xstrdup(a.socket);
 	}
 	snapshot_install(p);
+	stats_policy_load(false, true, seconds);
 	if (start_milter(p, a.config) < 0)
 		return EX_UNAVAILABLE;
 	if (reload_start(a.config, a.socket) < 0) {

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "xalloc.h"
 
 struct watch {
@@ -58,7 +59,9 @@ int
 reload_now(const char *path, const char *socket_override)
 {
 	struct errlist errs = { 0 };
+	uint64_t t0 = stats_now_ns();
 	struct policy *p = config_load(path, &errs);
+	double seconds = (double)(stats_now_ns() - t0) / 1e9;
 
 	for (size_t i = 0; i < errs.nwarnings; i++)
 		log_warn("%s", errs.warnings[i]);
@@ -67,6 +70,7 @@ reload_now(const char *path, const char *socket_override)
 	errlist_clear(&errs);
 	if (p == NULL) {
 		log_err("reload of %s failed; the running policy stays in force", path);
+		stats_policy_load(true, false, seconds);
 		return -1;
 	}
 	if (socket_override != NULL) {
@@ -79,6 +83,7 @@ reload_now(const char *path, const char *socket_override)
 		    p->milter_socket);
 	snapshot_release(old);
 	snapshot_install(p);
+	stats_policy_load(true, true, seconds);
 	log_info("policy reloaded from %s", path);
 	return 0;
 }

@@ -11,22 +11,6 @@
 #include "idn.h"
 #include "session.h"
 
-static const char *
-decision_word(const struct decision *d)
-{
-	if (d->would_reject)
-		return "would-reject";
-	switch (d->action) {
-	case DECISION_CONTINUE:
-		return "accept";
-	case DECISION_REJECT:
-		return "reject";
-	case DECISION_TEMPFAIL:
-		return "tempfail";
-	}
-	return "?";
-}
-
 /* For values inside key="...": spaces stay readable, but quotes,
  * backslashes and control or non-ASCII bytes (attacker-controlled address
  * text reaches the detail) become \xHH. */
