@@ -131,6 +131,7 @@ struct policy {
 	char *milter_socket;
 	char *milter_user;             /* NULL: keep the starting user */
 	int milter_timeout;
+	char *metrics_listen;          /* NULL or "": no metrics endpoint (metrics.c) */
 	enum log_level log_level;
 	bool report_only;
 	int config_update_interval;

@@ -20,6 +20,7 @@
 #include "directory_file.h"
 #include "directory_metered.h"
 #include "dns.h"
+#include "metrics_listen.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -101,6 +102,22 @@ check_milter(config_t *cfg, struct config_ctx *ctx)
 	if (p->milter_user != NULL && getpwnam(p->milter_user) == NULL)
 		config_error(ctx, config_lookup(cfg, "milter.user"), "milter.user",
 		    "no such user \"%s\"", p->milter_user);
+}
+
+/* metrics.listen: absent or "" is off; anything else must bind as written. */
+static void
+check_metrics(config_t *cfg, struct config_ctx *ctx)
+{
+	const char *spec = ctx->policy->metrics_listen;
+	struct metrics_listen l;
+	char why[160];
+
+	if (spec == NULL || spec[0] == '\0')
+		return;
+	if (metrics_listen_parse(spec, &l, why, sizeof(why)) < 0)
+		config_error(ctx, config_lookup(cfg, "metrics.listen"), "metrics.listen",
+		    "\"%s\" is not a listen address: %s (expected \"127.0.0.1:9749\", "
+		    "\"[::1]:9749\" or \"unix:/path\")", spec, why);
 }
 
 static void
@@ -279,6 +296,7 @@ config_load(const char *path, struct errlist *errs)
 		config_groups_check(&ctx);
 		walk(config_root_setting(&cfg), NULL, &ctx);
 		check_milter(&cfg, &ctx);
+		check_metrics(&cfg, &ctx);
 		check_relay(&ctx);
 		check_local_domains(&cfg, &ctx);
 		/* One pass: the directory and DNS settings are judged even when the

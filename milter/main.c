@@ -29,13 +29,14 @@
 #include "explain.h"
 #include "ldap_probe.h"
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "snapshot.h"
 #include "startup.h"
 #include "stats.h"
 #include "xalloc.h"
 
-#define RW_VERSION "0.2.0"
+#include "version.h"
 
 struct run_args {
 	const char *config;
@@ -142,6 +143,8 @@ run(int argc, char **argv)
 	}
 	snapshot_install(p);
 	stats_policy_load(false, true, seconds);
+	if (metrics_start(p) < 0)
+		return EX_UNAVAILABLE;
 	if (start_milter(p, a.config) < 0)
 		return EX_UNAVAILABLE;
 	if (reload_start(a.config, a.socket) < 0) {
@@ -157,6 +160,7 @@ run(int argc, char **argv)
 	int rc = smfi_main();
 	log_info("relaywarden stopping");
 	ldap_probe_join();
+	metrics_stop();
 	snapshot_release(probed);
 	snapshot_shutdown();
 	return rc == MI_SUCCESS ? 0 : EX_SOFTWARE;
