@@ -20,7 +20,7 @@ static int
 parse_unix(const char *path, struct metrics_listen *out, char *whybuf, size_t whylen)
 {
 	if (path[0] != '/')
-		return fail(whybuf, whylen, "a unix socket needs an absolute path (\"unix:/run/...\")");
+		return fail(whybuf, whylen, "a unix socket needs an absolute path");
 	if (strlen(path) >= sizeof(out->path))
 		return fail(whybuf, whylen, "the unix socket path is longer than 107 bytes");
 	out->is_unix = true;
@@ -55,7 +55,7 @@ parse_inet(const char *spec, struct metrics_listen *out, char *whybuf, size_t wh
 	if (spec[0] == '[') {
 		const char *close = strchr(spec, ']');
 		if (close == NULL || close[1] != ':')
-			return fail(whybuf, whylen, "expected \"[IPv6-address]:PORT\"");
+			return fail(whybuf, whylen, "no \"]:\" after an IPv6 address");
 		host = spec + 1;
 		hlen = (size_t)(close - host);
 		colon = close + 1;
@@ -63,7 +63,7 @@ parse_inet(const char *spec, struct metrics_listen *out, char *whybuf, size_t wh
 	} else {
 		colon = strrchr(spec, ':');
 		if (colon == NULL)
-			return fail(whybuf, whylen, "no port (expected \"HOST:PORT\")");
+			return fail(whybuf, whylen, "no port");
 		hlen = (size_t)(colon - spec);
 	}
 	if (hlen == 0 || hlen >= sizeof(out->host))
@@ -72,9 +72,9 @@ parse_inet(const char *spec, struct metrics_listen *out, char *whybuf, size_t wh
 	out->host[hlen] = '\0';
 	if (inet_pton(out->ipv6 ? AF_INET6 : AF_INET, out->host, buf) != 1)
 		return fail(whybuf, whylen, out->ipv6 ? "not an IPv6 address inside [ ]" :
-		    "not an IPv4 address (a host name is not accepted; write IPv6 as [::1]:PORT)");
+		    "not an IPv4 address (host names are not accepted)");
 	if (parse_port(colon + 1, &out->port) < 0)
-		return fail(whybuf, whylen, "the port must be a number from 1 to 65535");
+		return fail(whybuf, whylen, "the port is not a number from 1 to 65535");
 	return 0;
 }
 
