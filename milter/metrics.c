@@ -40,7 +40,7 @@
 #include "xalloc.h"
 
 #define METRICS_CLIENTS 16
-#define METRICS_CLIENT_SECONDS 5
+#define METRICS_CLIENT_SECONDS 10      /* Prometheus's default scrape_timeout */
 #define METRICS_SNDBUF 4096
 
 struct client {
@@ -167,11 +167,18 @@ bind_unix(const struct metrics_listen *l, const char *user)
 	return fd;
 }
 
+/* why != NULL: closed before its exchange was done (deadline, eviction);
+ * the connection is reset, so that what was not sent yet is dropped at
+ * once rather than left to the kernel to deliver to a client that does
+ * not read. */
 static void
 client_close(struct client *c, const char *why)
 {
-	if (why != NULL)
+	if (why != NULL) {
+		struct linger now = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
 		log_info("metrics client=%s closed reason=%s", c->peer, why);
+	}
 	close(c->fd);
 	free(c->resp);
 	c->fd = -1;

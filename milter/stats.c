@@ -28,7 +28,7 @@ enum { SLOTS = 512, SLOT_FREE = 0, SLOT_WRITING = 1, SLOT_READY = 2 };
 struct slot {
 	atomic_int state;
 	unsigned char stage, decision;
-	char rule[32], code[4];
+	char rule[32], code[8];          /* code: "554", "none" */
 	atomic_ulong count;
 };
 
@@ -139,8 +139,14 @@ slot_is(const struct slot *s, unsigned stage, unsigned decision, const char *rul
 
 /* The slot of this label set, claimed if new; NULL when the table is full. */
 static struct slot *
-slot_find(unsigned stage, unsigned decision, const char *rule, const char *code)
+slot_find(unsigned stage, unsigned decision, const char *long_rule, const char *long_code)
 {
+	char rule[sizeof(slots[0].rule)], code[sizeof(slots[0].code)];
+
+	/* named, hashed and compared as stored: a label longer than its field
+	 * must find its slot again, not claim a new one each time */
+	snprintf(rule, sizeof(rule), "%s", long_rule);
+	snprintf(code, sizeof(code), "%s", long_code);
 	uint32_t h = slot_hash(stage, decision, rule, code);
 
 	for (size_t probe = 0; probe < SLOTS; probe++) {
@@ -151,8 +157,8 @@ slot_find(unsigned stage, unsigned decision, const char *rule, const char *code)
 			if (atomic_compare_exchange_strong(&s->state, &expect, SLOT_WRITING)) {
 				s->stage = (unsigned char)stage;
 				s->decision = (unsigned char)decision;
-				snprintf(s->rule, sizeof(s->rule), "%s", rule);
-				snprintf(s->code, sizeof(s->code), "%s", code);
+				memcpy(s->rule, rule, sizeof(rule));
+				memcpy(s->code, code, sizeof(code));
 				atomic_store_explicit(&s->state, SLOT_READY, memory_order_release);
 				return s;
 			}

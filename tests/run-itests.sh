@@ -4,7 +4,7 @@
 # Runs every tests/milter/t-*.lua with miltertest against a private
 # relaywarden (one per script, started with the policy fixture the script
 # names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
-# every tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh, tests/e2e/t-*.sh and tests/pkg/t-*.sh with BINARY as its argument. Prints "ok NAME" or
+# every tests/cli/*.sh, tests/milter/t-*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh, tests/e2e/t-*.sh and tests/pkg/t-*.sh with BINARY as its argument. Prints "ok NAME" or
 # "FAIL NAME" followed by the test's output and the milter's log, then the
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
@@ -168,6 +168,16 @@ for script in tests/ldap/t-*.sh; do
 	*) limit=$TIMEOUT grace=5 ;;
 	esac
 	run_limited "$limit" "$grace" "$RUN_TMP/out" bash "$script" "$BINARY" || rc=$?
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+# Milter tests that need more than one miltertest script (a slapd, a
+# Prometheus server, raw clients): shell scripts, like tests/ldap's.
+for script in tests/milter/t-*.sh; do
+	name=milter/$(basename "$script" .sh)
+	wanted "$name" || continue
+	rc=0
+	run_limited "$TIMEOUT" 5 "$RUN_TMP/out" bash "$script" "$BINARY" || rc=$?
 	report "$name" "$rc" "$RUN_TMP/out"
 done
 
