@@ -83,6 +83,8 @@ metrics_conns() { # all|stuck
 }
 
 log_count() { grep -c -F -- "$1" "$LDT_DIR/rw.log"; }
+# For wait_for, which runs its command again each time: NAME WANT [ARG].
+count_is() { [ "$("$1" "${3:-}")" -eq "$2" ]; }
 
 # ---------------------------------------------------------------- the mix
 
@@ -235,7 +237,7 @@ with open(out, "w") as f:
 EOF
 HOLDER=$!
 wait_for 30 test -f "$LDT_DIR/held.ready" || ldt_fail "the holding client did not connect"
-wait_for 30 test "$(metrics_conns stuck)" -eq "$HOLD" ||
+wait_for 30 count_is metrics_conns "$HOLD" stuck ||
 	ldt_fail "expected $HOLD connections stuck with unsent bytes, /proc/net/tcp has $(metrics_conns stuck)"
 for ((i = 1; i <= 3; i++)); do
 	ldt_expect_rcpt "while held: relay refusal $i" "<held$i@elsewhere.example>" "$RELAY_REPLY"
@@ -246,9 +248,9 @@ grep -qx "relaywarden_sessions_total $((SESSIONS + 3))" "$LDT_DIR/metrics.held" 
 # Still held, so the sessions and the scrape above were served beside them.
 [ "$(metrics_conns all)" -eq $((HOLD * 2)) ] ||
 	ldt_fail "inconclusive: only $(metrics_conns all) of $((HOLD * 2)) held clients were open after the sessions"
-wait_for 60 test "$(log_count 'closed reason=timeout-reading')" -eq "$HOLD" ||
+wait_for 60 count_is log_count "$HOLD" 'closed reason=timeout-reading' ||
 	ldt_fail "silent clients closed at their deadline: $(log_count 'closed reason=timeout-reading') of $HOLD"
-wait_for 60 test "$(log_count 'closed reason=timeout-writing')" -eq "$HOLD" ||
+wait_for 60 count_is log_count "$HOLD" 'closed reason=timeout-writing' ||
 	ldt_fail "non-reading clients closed at their deadline: $(log_count 'closed reason=timeout-writing') of $HOLD"
 touch "$LDT_DIR/held.go"
 wait_for 60 test -s "$LDT_DIR/held" || ldt_fail "the holding client did not finish"
