@@ -16,7 +16,9 @@
 # that ask and never read (SO_RCVBUF at its minimum, so the response stays
 # stuck in the milter's send buffer). While they are held, milter sessions
 # are served and a scrape answers; then the milter closes each held client
-# at its deadline (log lines, EOF at the client).
+# at its deadline (log lines, a reset at the client). Last, metrics on a
+# unix socket: mode 0660, and a scrape answers when every client slot is
+# held (the oldest client is evicted), the socket removed at stop.
 # Usage: tests/milter/t-metrics.sh [path/to/relaywarden]
 set -u
 # shellcheck source=../lib/slapd.sh
@@ -82,6 +84,7 @@ metrics_conns() { # all|stuck
 		END { print n + 0 }' /proc/net/tcp
 }
 
+_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 log_count() { grep -c -F -- "$1" "$LDT_DIR/rw.log"; }
 # For wait_for, which runs its command again each time: NAME WANT [ARG].
 count_is() { [ "$("$1" "${3:-}")" -eq "$2" ]; }
@@ -266,4 +269,45 @@ ldt_note "non-reading clients got: $(tail -n "$HOLD" "$LDT_DIR/held" | tr '\n' '
 ldt_expect_rcpt "after the held clients" "<after@elsewhere.example>" "$RELAY_REPLY"
 
 ldt_milter_alive || ldt_fail "relaywarden did not survive"
+
+# ---------------------------------------------------------------- unix: and a full table
+
+# A second milter whose metrics are on a unix socket (mode 0660). With
+# every client slot held by a silent client, a scrape still answers: the
+# oldest held client makes room (one "evicted" line).
+ldt_policy "$LDT_DIR/unix.conf" "unix:$LDT_DIR/rw-unix.sock" "\"$SLAPD_URI\""
+printf 'metrics = { listen = "unix:%s/m.sock"; };\n' "$LDT_DIR" >>"$LDT_DIR/unix.conf"
+ldt_milter_start "$LDT_DIR/unix.conf" unix || exit 1
+[ "$(stat -c %a "$LDT_DIR/m.sock")" = 660 ] ||
+	ldt_fail "unix: metrics socket mode $(stat -c %a "$LDT_DIR/m.sock"), expected 660"
+"$LDT_PYTHON" - "$LDT_DIR/m.sock" 16 "$LDT_DIR/full" <<'EOF2' &
+import os, select, socket, sys
+path, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+held = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    held.append(s)
+open(out + ".ready", "w").close()
+while not os.path.exists(out + ".go"):
+    select.select([], [], [], 0.05)
+EOF2
+FULL=$!
+wait_for 30 test -f "$LDT_DIR/full.ready" || ldt_fail "unix: the 16 clients did not connect"
+curl -s --max-time 10 --unix-socket "$LDT_DIR/m.sock" http://localhost/metrics >"$LDT_DIR/metrics.unix"
+promtool check metrics <"$LDT_DIR/metrics.unix" >"$LDT_DIR/promtool.unix" 2>&1 &&
+	[ ! -s "$LDT_DIR/promtool.unix" ] && grep -qx 'relaywarden_sessions_total 0' "$LDT_DIR/metrics.unix" ||
+	ldt_fail "unix: a scrape with every slot held: $(head -c 300 "$LDT_DIR/metrics.unix" | tr '\n' ' ') $(cat "$LDT_DIR/promtool.unix")"
+[ "$(grep -c 'closed reason=evicted' "$LDT_DIR/rw-unix.log")" -eq 1 ] ||
+	ldt_fail "unix: expected one evicted client, the log has $(grep -c 'closed reason=evicted' "$LDT_DIR/rw-unix.log")"
+touch "$LDT_DIR/full.go"
+wait "$FULL" 2>/dev/null
+
+# A clean stop (libmilter notices SIGTERM at its next 5-second poll)
+# removes the socket; waited for, never killed early.
+unix_pid=${LDT_RW_PID[unix]}
+kill -TERM "$unix_pid" "${LDT_RW_PID[main]}"
+wait_for 60 _gone "$unix_pid" || ldt_fail "unix: relaywarden did not stop on SIGTERM"
+[ ! -e "$LDT_DIR/m.sock" ] || ldt_fail "unix: the metrics socket was not removed at stop"
+ldt_milters_stop
 ldt_finish
