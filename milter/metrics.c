@@ -61,6 +61,7 @@ static struct {
 	char *spec;                   /* metrics.listen as opened */
 	char unix_path[108];          /* removed at stop; "" for inet */
 	unsigned long generation;     /* the newest policy seen */
+	uint64_t accept_after;        /* monotonic ns: accept paused until then */
 	struct client clients[METRICS_CLIENTS];
 } m = { .fd = -1, .wake = { -1, -1 } };
 
@@ -239,8 +240,12 @@ accept_clients(void)
 		c->deadline = stats_now_ns() + (uint64_t)METRICS_CLIENT_SECONDS * 1000000000u;
 		peer_name(fd, c->peer, sizeof(c->peer));
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-		log_warn("metrics.listen %s: accept failed: %m", m.spec);
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+		return;
+	/* out of descriptors (EMFILE) and the like: the listener stays
+	 * readable, so look away for a second rather than spin */
+	log_warn("metrics.listen %s: accept failed: %m; not accepting for 1 s", m.spec);
+	m.accept_after = stats_now_ns() + 1000000000u;
 }
 
 /* The body of a 200 for /metrics, or NULL (out of memory: a 500). */
@@ -396,7 +401,8 @@ poll_set(struct pollfd *pfd, struct client **slot)
 	size_t n = 2;
 
 	pfd[0] = (struct pollfd){ .fd = m.wake[0], .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = m.fd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = m.fd,
+		.events = stats_now_ns() >= m.accept_after ? POLLIN : 0 };
 	for (size_t i = 0; i < METRICS_CLIENTS; i++) {
 		struct client *c = &m.clients[i];
 		if (c->fd < 0)
