@@ -130,6 +130,7 @@ struct policy {
 	char *path;                    /* the policy file, absolute or as given */
 	char *milter_socket;
 	char *milter_user;             /* NULL: keep the starting user */
+	char *control_socket;          /* "unix:PATH"; NULL or "": no control socket */
 	int milter_timeout;
 	enum log_level log_level;
 	bool report_only;

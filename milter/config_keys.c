@@ -40,6 +40,8 @@ static const struct config_key keys[] = {
 	KEY("milter.socket", K_STRING, milter_socket, "unix:/var/spool/postfix/relaywarden/relaywarden.sock"),
 	KEY("milter.user", K_STRING, milter_user, NULL),
 	INT("milter.timeout", milter_timeout, 1, 3600, "30"),
+	SECTION("control"),
+	KEY("control.socket", K_STRING, control_socket, NULL),
 	KEY("log_level", K_LOGLEVEL, log_level, "info"),
 	KEY("report_only", K_BOOL, report_only, NULL),
 	INT("config_update_interval", config_update_interval, 0, 86400, "120"),
