@@ -28,7 +28,7 @@ enum { SLOTS = 512, SLOT_FREE = 0, SLOT_WRITING = 1, SLOT_READY = 2 };
 struct slot {
 	atomic_int state;
 	unsigned char stage, decision;
-	char rule[32], code[4];
+	char rule[32], code[8];            /* "none" needs 5 */
 	atomic_ulong count;
 };
 

@@ -4,7 +4,7 @@
 # Runs every tests/milter/t-*.lua with miltertest against a private
 # relaywarden (one per script, started with the policy fixture the script
 # names in a "-- policy: FILE" line, FILE in tests/milter/policies/), and
-# every tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh, tests/e2e/t-*.sh and tests/pkg/t-*.sh with BINARY as its argument. Prints "ok NAME" or
+# every tests/milter/t-*.sh, tests/cli/*.sh, tests/ldap/t-*.sh, tests/dns/t-*.sh, tests/e2e/t-*.sh and tests/pkg/t-*.sh with BINARY as its argument. Prints "ok NAME" or
 # "FAIL NAME" followed by the test's output and the milter's log, then the
 # summary line "N passed, M failed". Exits 1 if anything failed or nothing
 # ran. Nothing is ever skipped: a test that cannot run fails.
@@ -142,6 +142,16 @@ for script in tests/milter/t-*.lua; do
 	wanted "$name" || continue
 	rc=0
 	( run_lua "$script" ) >"$RUN_TMP/out" 2>&1 || rc=$?
+	report "$name" "$rc" "$RUN_TMP/out"
+done
+
+# Milter tests in shell (their own milter, and slapd where they need one):
+# tests/milter/t-*.sh, with BINARY as their argument.
+for script in tests/milter/t-*.sh; do
+	name=milter/$(basename "$script" .sh)
+	wanted "$name" || continue
+	rc=0
+	run_limited "$TIMEOUT" 5 "$RUN_TMP/out" bash "$script" "$BINARY" || rc=$?
 	report "$name" "$rc" "$RUN_TMP/out"
 done
 
