@@ -17,7 +17,9 @@
 #      command: that one answers, the silent one is dropped afterwards by
 #      the read timeout;
 #  (c) after slapd stops and a lookup fails, status shows the URI down with
-#      the error.
+#      the error;
+#  (h) a second milter on the same control socket refuses to start; after a
+#      SIGKILL the stale socket is replaced by the next start.
 # Usage: tests/milter/t-control.sh [path/to/relaywarden]
 set -u
 # shellcheck source=../lib/slapd.sh
@@ -202,4 +204,21 @@ ctl stats
 expect_line "c. stats: the failure counted" "$CTL_OUT" "directory ldap: found [0-9]+, not found [0-9]+, unavailable 1; .*"
 
 ldt_milter_alive || ldt_fail "relaywarden died during the test"
+
+# ---- (h) one milter per control socket: a live one is refused, a stale one replaced
+sed "s#unix:$LDT_DIR/rw.sock#unix:$LDT_DIR/second.sock#" "$POL" >"$LDT_DIR/second.conf"
+rc=0
+timeout 30 "$RELAYWARDEN" -f -c "$LDT_DIR/second.conf" >"$LDT_DIR/second.log" 2>&1 </dev/null || rc=$?
+[ "$rc" -eq 69 ] || ldt_fail "h. a second milter on the same control.socket: exit status $rc, expected 69"
+grep -qF "control.socket $CTL answers: another relaywarden is running there; not starting (stop it first)" \
+	"$LDT_DIR/second.log" || ldt_fail "h. the second milter did not say why: $(cat "$LDT_DIR/second.log")"
+ctl status
+expect_rc "h. the first milter still answers its control socket" 0
+kill -KILL "${LDT_RW_PID[main]}"
+wait "${LDT_RW_PID[main]}" 2>/dev/null
+[ -S "$CTL" ] || ldt_fail "h. no stale control socket after SIGKILL (nothing to replace)"
+ldt_milter_start "$POL" || exit 1
+ctl status
+expect_rc "h. a new milter replaced the stale control socket" 0
+expect_line "h. its status" "$CTL_OUT" "generation: 1, loaded [0-9T:-]+Z in [0-9.]+ s"
 ldt_finish
