@@ -250,7 +250,11 @@ serve(int fd)
 	} else if ((rc = read_command(fd, line, sizeof(line), out)) == 0) {
 		char *copy = xstrdup(line);
 		rc = run_command(line, out);
-		log_info("control command=\"%s\" status=%d", copy, rc);
+		/* reads (stats every 2 s under `ctl top`) would flood the log */
+		if (strncmp(copy, "stats", 5) == 0 || strncmp(copy, "status", 6) == 0)
+			log_debug("control command=\"%s\" status=%d", copy, rc);
+		else
+			log_info("control command=\"%s\" status=%d", copy, rc);
 		free(copy);
 	}
 	if (rc == 0)

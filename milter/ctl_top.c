@@ -1,6 +1,6 @@
 /*
  * ctl_top.c - `relaywarden ctl top [-n SECONDS] [--once]`: the decisions
- * per rule, refreshed in the terminal - what was refused and how often in
+ * per stage and rule, refreshed in the terminal - what was refused and how often in
  * the last minute, and in all since the milter started.
  *
  * Every SECONDS (default 2) it asks the control socket for `stats` and
@@ -28,7 +28,7 @@
 #define SAMPLES 64
 
 struct count {
-	char key[KEYLEN];            /* "RULE DECISION CODE" */
+	char key[KEYLEN];            /* "STAGE RULE DECISION CODE" */
 	unsigned long n;
 };
 
@@ -59,17 +59,12 @@ now_seconds(void)
 static void
 add_count(struct sample *s, const char *key, unsigned long n)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].key, key) == 0) {
-			s->v[i].n += n;      /* the same rule at several stages */
-			return;
-		}
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
 	snprintf(s->v[s->n].key, KEYLEN, "%s", key);
 	s->v[s->n++].n = n;
 }
 
-/* The decision rows of a stats answer, summed per (rule, decision, code). */
+/* The decision rows of a stats answer. */
 static void
 parse_stats(char *body, struct sample *s)
 {
@@ -89,7 +84,7 @@ parse_stats(char *body, struct sample *s)
 		}
 		if (sscanf(line, "%31s %39s %19s %7s %lu", stage, rule, decision, code, &n) != 5)
 			continue;            /* the heading */
-		snprintf(key, sizeof(key), "%s %s %s", rule, decision, code);
+		snprintf(key, sizeof(key), "%s %s %s %s", stage, rule, decision, code);
 		add_count(s, key, n);
 	}
 }
@@ -140,15 +135,17 @@ print_table(const char *sock, const struct sample *cur, const struct sample *bas
 	printf("relaywarden ctl top - %s - %s", sock, when);
 	if (every > 0)
 		printf(" (every %d s, q quits)", every);
-	printf("\n%-28s %-13s %-5s %10s %10s\n", "RULE", "DECISION", "CODE", "PER MIN", "TOTAL");
+	printf("\n%-8s %-28s %-13s %-5s %10s %10s\n", "STAGE", "RULE", "DECISION", "CODE",
+	    "PER MIN", "TOTAL");
 	for (size_t i = 0; i < cur->n; i++) {
-		char rule[40], decision[20], code[8], rate[16];
-		sscanf(l[i].key, "%39s %19s %7s", rule, decision, code);
+		char stage[32], rule[40], decision[20], code[8], rate[16];
+		sscanf(l[i].key, "%31s %39s %19s %7s", stage, rule, decision, code);
 		if (l[i].rate < 0)
 			snprintf(rate, sizeof(rate), "-");
 		else
 			snprintf(rate, sizeof(rate), "%.1f", l[i].rate);
-		printf("%-28s %-13s %-5s %10s %10lu\n", rule, decision, code, rate, l[i].total);
+		printf("%-8s %-28s %-13s %-5s %10s %10lu\n", stage, rule, decision, code, rate,
+		    l[i].total);
 	}
 	if (cur->n == 0)
 		printf("(no decisions yet)\n");

@@ -162,8 +162,10 @@ expect_line "d. stats: reloads" "$after" "reloads: ok 2, failed 1; generation 3,
 refused=$(row "$after" mail verify_sender reject 550)
 ctl top --once
 expect_rc "e. top --once" 0
-expect_line "e. top: heading" "$CTL_OUT" "RULE +DECISION +CODE +PER MIN +TOTAL"
-expect_line "e. top: the refusal row" "$CTL_OUT" "verify_sender +reject +550 +- +$refused"
+accepted=$(row "$after" mail none accept none)
+expect_line "e. top: heading" "$CTL_OUT" "STAGE +RULE +DECISION +CODE +PER MIN +TOTAL"
+expect_line "e. top: the refusal row" "$CTL_OUT" "mail +verify_sender +reject +550 +- +$refused"
+expect_line "e. top: the accept row" "$CTL_OUT" "mail +none +accept +none +- +$accepted"
 expect_line "e. top: first line" "$(head -n 1 "$LDT_DIR/ctl.out")" "relaywarden ctl top - $(re "$CTL") - [0-9T:-]+Z"
 
 # ---- (g) a silent client does not block the next command
