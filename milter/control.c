@@ -266,13 +266,29 @@ serve(int fd)
 	free(text);
 }
 
+/* Closing a unix socket with unread input resets the peer, which may then
+ * lose the answer's last lines: say EOF first, read what is left (a
+ * bounded amount, within the read timeout), then close. */
+static void
+finish(int fd)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	shutdown(fd, SHUT_WR);
+	while (total < 65536 && ((n = recv(fd, sink, sizeof(sink), 0)) > 0 || (n < 0 && errno == EINTR)))
+		total += n > 0 ? (size_t)n : 0;
+	close(fd);
+}
+
 static void *
 client_thread(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 
 	serve(fd);
-	close(fd);
+	finish(fd);
 	atomic_fetch_sub(&clients, 1);
 	return NULL;
 }
