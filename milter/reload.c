@@ -78,19 +78,24 @@ differs(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") != 0;
 }
 
-/* The sockets are bound at start: a reload that moves them only warns. */
+/* The sockets are bound at start: a reload that moves them only warns
+ * (logged, and in errs for `ctl reload` to show). */
 static void
-warn_fixed(const struct policy *p)
+warn_fixed(const char *path, const struct policy *p, struct errlist *errs)
 {
 	const struct policy *old = snapshot_acquire();
+	size_t from = errs->nwarnings;
 
 	if (old != NULL && strcmp(old->milter_socket, p->milter_socket) != 0)
-		log_warn("milter.socket changed to %s; it takes effect at the next restart",
-		    p->milter_socket);
+		errlist_warn(errs, path, 0, "milter.socket", "changed to %s; it takes effect at the "
+		    "next restart", p->milter_socket);
 	if (old != NULL && differs(old->control_socket, p->control_socket))
-		log_warn("control.socket changed to %s; it takes effect at the next restart",
-		    p->control_socket && p->control_socket[0] ? p->control_socket : "(off)");
+		errlist_warn(errs, path, 0, "control.socket", "changed to %s; it takes effect at the "
+		    "next restart", p->control_socket && p->control_socket[0] ? p->control_socket :
+		    "(off)");
 	snapshot_release(old);
+	for (size_t i = from; i < errs->nwarnings; i++)
+		log_warn("%s", errs->warnings[i]);
 }
 
 /* Caller holds reload_lock. Every problem is logged and left in errs. */
@@ -112,7 +117,7 @@ load_and_install(const char *path, const char *msock, const char *csock, struct 
 	}
 	apply_override(&p->milter_socket, msock);
 	apply_override(&p->control_socket, csock);
-	warn_fixed(p);
+	warn_fixed(path, p, errs);
 	snapshot_install(p);
 	stats_policy_load(true, true, seconds);
 	log_info("policy reloaded from %s", path);

@@ -37,8 +37,10 @@ ldt_milter_start "$POL" || exit 1
 
 # ctl ARGS...: relaywarden ctl -c $POL ARGS; CTL_RC, CTL_OUT, CTL_ERR.
 ctl() {
+	local where=(-c "$POL")
+	[ "$1" != --socket ] || { where=(--socket "$2"); shift 2; }
 	CTL_RC=0
-	"$RELAYWARDEN" ctl -c "$POL" "$@" >"$LDT_DIR/ctl.out" 2>"$LDT_DIR/ctl.err" || CTL_RC=$?
+	"$RELAYWARDEN" ctl "${where[@]}" "$@" >"$LDT_DIR/ctl.out" 2>"$LDT_DIR/ctl.err" || CTL_RC=$?
 	CTL_OUT=$(cat "$LDT_DIR/ctl.out")
 	CTL_ERR=$(cat "$LDT_DIR/ctl.err")
 }
@@ -107,6 +109,15 @@ expect_line "c. status after a search: the URI is up" "$CTL_OUT" "  $(re "$SLAPD
 sed -i "s/$NEW_REPLY/$LDT_REPLY_NOT_OWNED/" "$POL"
 ctl reload
 expect_rc "a. back to the standard reply" 0
+# a reload that moves the control socket: a warning, the socket stays until a restart
+sed -i "s#unix:$CTL#unix:$LDT_DIR/moved.sock#" "$POL"
+ctl --socket "$CTL" reload
+expect_rc "a. reload moving control.socket" 0
+expect_line "a. it warns" "$CTL_OUT" "warning: $(re "$POL"): control.socket: changed to unix:$(re "$LDT_DIR")/moved.sock; it takes effect at the next restart"
+[ -S "$CTL" ] && [ ! -e "$LDT_DIR/moved.sock" ] || ldt_fail "a. the control socket moved before a restart"
+cp "$LDT_DIR/good.conf" "$POL"
+ctl reload
+expect_rc "a. and back" 0
 
 # ---- (b) flush-cache makes a new LDAP alias owned at once
 ldt_expect "b. jdoe as newalias@ (not his yet) is refused" jdoe "<newalias@acme.com>" reject
@@ -156,7 +167,7 @@ check_delta "ldap cache hits" "$(figure "$ldap_before" 'cache hits')" "$(figure 
 check_delta "ldap searches" "$(figure "$ldap_before" 'searches')" "$(figure "$ldap_after" 'searches')" 0
 expect_line "d. stats: sessions" "$after" "sessions: live 0, total [0-9]+"
 expect_line "d. stats: the ldap latency line" "$after" "  latency p50 [0-9.]+ ms, p99 [0-9.]+ ms \([0-9]+ timed\)"
-expect_line "d. stats: reloads" "$after" "reloads: ok 2, failed 1; generation 3, loaded [0-9T:-]+Z in [0-9.]+ s"
+expect_line "d. stats: reloads" "$after" "reloads: ok 4, failed 1; generation 5, loaded [0-9T:-]+Z in [0-9.]+ s"
 
 # ---- (e) ctl top --once
 refused=$(row "$after" mail verify_sender reject 550)
