@@ -97,8 +97,9 @@ control_open(const struct policy *p)
 		return -1;
 	}
 	socket_path = xstrdup(path);
-	if (chmod(path, 0600) != 0 || give_socket(path, p->milter_user) < 0) {
+	if (chmod(path, 0600) != 0)
 		log_err("cannot make control.socket %s mode 0600: %m", path);
+	if (chmod(path, 0600) != 0 || give_socket(path, p->milter_user) < 0) {
 		control_stop();
 		return -1;
 	}
