@@ -19,7 +19,7 @@ SANITIZE ?=
 
 # The pure and the libmilter-free modules: unit tests link all of them.
 LIB_SRCS := address config config_apply config_groups config_keys controls decision directory directory_cache directory_file directory_ldap dns dns_cache errlist explain \
-            encoded_word header header_display idn ldap_conn log negotiate netmatch policy policy_headers received reload reload_client reply session session_log snapshot startup strlist strmap \
+            encoded_word header header_display idn ldap_conn log negotiate ip domain host_set addr_set policy policy_headers received reload reload_client reply session session_log snapshot startup strlist strmap \
             text_fold xalloc
 LIB_SRCS += ldap_probe ldap_tls
 LIB_SRCS += directory_ldap_groups directory_ldap_values
@@ -109,7 +109,7 @@ check: test-deps
 # ones (they reach the directory, the DNS and the log only through their
 # own modules' functions); and no two modules call each other, directly or
 # round a cycle (tests/cycles.py).
-PURE_MODS := address controls decision encoded_word errlist header header_display idn negotiate netmatch policy policy_headers received \
+PURE_MODS := address controls decision encoded_word errlist header header_display idn negotiate ip domain host_set addr_set policy policy_headers received \
              reply session session_log strlist strmap text_fold
 IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
 purity: $(LIB_OBJS) $(MILTER_OBJS)

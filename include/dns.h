@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "errlist.h"
-#include "netmatch.h"
+#include "ip.h"
 #include "strlist.h"
 
 /* What a DNS question gave; the pure side never sees c-ares. */

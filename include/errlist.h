@@ -24,6 +24,10 @@ void errlist_add(struct errlist *e, const char *file, int line, const char *key,
     const char *fmt, ...) RW_PRINTF(5, 6);
 void errlist_warn(struct errlist *e, const char *file, int line, const char *key,
     const char *fmt, ...) RW_PRINTF(5, 6);
+/* Puts the lines from index from on that name a line of file in the order
+ * of their line numbers (stable: one line's problems keep their order);
+ * a line without a number stays where it is and bounds the sorting. */
+void errlist_sort(struct errlist *e, size_t from, const char *file);
 void errlist_clear(struct errlist *e);
 
 #endif

@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 
-#include "netmatch.h"
+#include "ip.h"
 
 struct received {
 	struct ip_addr ip;

@@ -301,6 +301,7 @@ config_load(const char *path, struct errlist *errs)
 	}
 	config_destroy(&cfg);
 	free(copy);
+	errlist_sort(errs, before, path);   /* checks run by section, the admin reads by line */
 	if (errs->count == before)
 		return p;
 	config_free(p);

@@ -12,7 +12,7 @@
 
 #include "address.h"
 #include "directory.h"
-#include "netmatch.h"
+#include "domain.h"
 #include "strmap.h"
 #include "xalloc.h"
 

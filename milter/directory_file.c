@@ -16,7 +16,6 @@
 
 #include "address.h"
 #include "directory_file.h"
-#include "netmatch.h"
 #include "strmap.h"
 #include "xalloc.h"
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "errlist.h"
 #include "xalloc.h"
@@ -46,6 +47,40 @@ errlist_warn(struct errlist *e, const char *file, int line, const char *key, con
 	va_start(ap, fmt);
 	push(&e->warnings, &e->nwarnings, format_line(file, line, key, fmt, ap));
 	va_end(ap);
+}
+
+/* The line number of a "FILE:LINE: ..." line of file, or 0. */
+static long
+line_of(const char *line, const char *file, size_t flen)
+{
+	if (strncmp(line, file, flen) != 0 || line[flen] != ':')
+		return 0;
+	char *end;
+	long n = strtol(line + flen + 1, &end, 10);
+	return end != line + flen + 1 && *end == ':' ? n : 0;
+}
+
+void
+errlist_sort(struct errlist *e, size_t from, const char *file)
+{
+	size_t flen = strlen(file);
+
+	/* insertion sort: stable, and a policy has a handful of errors */
+	for (size_t i = from + 1; i < e->count; i++) {
+		char *line = e->lines[i];
+		long n = line_of(line, file, flen);
+		size_t j = i;
+		if (n == 0)
+			continue;
+		while (j > from) {
+			long m = line_of(e->lines[j - 1], file, flen);
+			if (m == 0 || m <= n)
+				break;
+			e->lines[j] = e->lines[j - 1];
+			j--;
+		}
+		e->lines[j] = line;
+	}
 }
 
 void

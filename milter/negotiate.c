@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "negotiate.h"
-#include "netmatch.h"
+#include "host_set.h"
 
 /* A trusted relay's client is named in the topmost Received: and judged at
  * end of headers (session.c). */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "domain.h"
 #include "received.h"
 
 static const char *

@@ -1,6 +1,6 @@
 /*
  * fuzz_idn.c - libFuzzer target for idn.c and the IDN path of address.c
- * and netmatch.c.
+ * and domain.c.
  *
  * Checks the invariants every comparison relies on: an accepted domain is
  * lower-case ASCII LDH(+_) of at most 253 bytes, converting it again gives

@@ -27,18 +27,9 @@ ldt_note "389-ds $DS_NAME on $DS_URI answered after $(($(now_ms) - t0)) ms (crea
 # file, then SED (one more sed expression) for a variant.
 ds_policy() {
 	local file=$1 socket=$2 extra=${3:-}
-	{
-		cat <<CONF
-milter = { socket = "$socket"; timeout = 30; };
-log_level = "debug";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { enforce = "all"; authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = false; null_sender = "reject"; group_send_as = true; };
-CONF
-		printf '%s\n' "$block" | sed -e "s#\"ldap://ds1\.acme\.com:389/\"#\"$DS_URI\"#" \
-			-e "s#\"/etc/relaywarden/ldap.secret\"#\"$DS_PWFILE\"#" ${extra:+-e "$extra"}
-	} >"$file"
+	ldt_preset_policy "$file" "$socket" "$block" "" \
+		-e "s#\"ldap://ds1\.acme\.com:389/\"#\"$DS_URI\"#" \
+		-e "s#\"/etc/relaywarden/ldap.secret\"#\"$DS_PWFILE\"#" ${extra:+-e "$extra"}
 	grep -qF "\"$DS_URI\"" "$file" && grep -qF "\"$DS_PWFILE\"" "$file" ||
 		{ ldt_fail "README's 389ds-directory block no longer has the uris/password lines the test rewrites"; return 1; }
 }

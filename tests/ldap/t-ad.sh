@@ -30,20 +30,11 @@ ldt_note "Samba AD DC on $SAD_IP answered after $(($(now_ms) - t0)) ms (provisio
 # then SED (more sed expressions) for a variant.
 ad_policy() {
 	local file=$1 socket=$2 extra=${3:-}
-	{
-		cat <<EOF
-milter = { socket = "$socket"; timeout = 30; };
-log_level = "debug";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { enforce = "all"; authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = false; null_sender = "reject"; group_send_as = true; };
-recipients = { verify_local = true; deny_groups = "all"; };
-EOF
-		printf '%s\n' "$block" | sed -e "s#ldaps://dc[0-9]*\.acme\.com/#ldaps://$SAD_IP/#g" \
-			-e "s#\"/etc/relaywarden/acme-ca.pem\"#\"$SAD_CA\"#" \
-			-e "s#\"/etc/relaywarden/ldap.secret\"#\"$SAD_PWFILE\"#" ${extra:+-e "$extra"}
-	} >"$file"
+	ldt_preset_policy "$file" "$socket" "$block" \
+		'recipients = { verify_local = true; deny_groups = "all"; };' \
+		-e "s#ldaps://dc[0-9]*\.acme\.com/#ldaps://$SAD_IP/#g" \
+		-e "s#\"/etc/relaywarden/acme-ca.pem\"#\"$SAD_CA\"#" \
+		-e "s#\"/etc/relaywarden/ldap.secret\"#\"$SAD_PWFILE\"#" ${extra:+-e "$extra"}
 	grep -q "ldaps://$SAD_IP/\|ldap://$SAD_IP/" "$file" && grep -qF "\"$SAD_PWFILE\"" "$file" ||
 		{ ldt_fail "README's ad-directory block no longer has the uris/ca_file/password lines the test rewrites"; return 1; }
 }

@@ -26,20 +26,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$LDT_DIR/ca.key" -out "$LDT_D
 # ol_policy FILE SOCKET [SED]
 ol_policy() {
 	local file=$1 socket=$2 extra=${3:-}
-	{
-		cat <<CONF
-milter = { socket = "$socket"; timeout = 30; };
-log_level = "debug";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { enforce = "all"; authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = true; headers = false; null_sender = "reject"; group_send_as = true; };
-recipients = { verify_local = true; };
-CONF
-		printf '%s\n' "$block" | sed -e "s#\"ldaps://ldap1\.acme\.com/\"#\"$SLAPD_URI\"#" \
-			-e "s#\"/etc/relaywarden/ldap.secret\"#\"$LDT_DIR/ldap.secret\"#" \
-			-e "s#\"/etc/relaywarden/acme-ca.pem\"#\"$LDT_DIR/ca.pem\"#" ${extra:+-e "$extra"}
-	} >"$file"
+	ldt_preset_policy "$file" "$socket" "$block" 'recipients = { verify_local = true; };' \
+		-e "s#\"ldaps://ldap1\.acme\.com/\"#\"$SLAPD_URI\"#" \
+		-e "s#\"/etc/relaywarden/ldap.secret\"#\"$LDT_DIR/ldap.secret\"#" \
+		-e "s#\"/etc/relaywarden/acme-ca.pem\"#\"$LDT_DIR/ca.pem\"#" ${extra:+-e "$extra"}
 	grep -qF "\"$SLAPD_URI\"" "$file" && grep -qF "\"$LDT_DIR/ldap.secret\"" "$file" ||
 		{ ldt_fail "README's openldap-directory block no longer has the uris/password lines the test rewrites"; return 1; }
 }

@@ -762,6 +762,28 @@ ldt_readme_block() {
 		{ echo "# README.md: no fenced block right after \"$marker\"" >&2; return 1; }
 }
 
+# ldt_preset_policy FILE SOCKET BLOCK EXTRA [SED-ARG...]: the policy of the
+# directory-preset tests (t-ad, t-389ds, t-openldap): a closed relay on
+# SOCKET that verifies senders and logs at debug, the line EXTRA (or none),
+# then README's preset BLOCK rewritten by the sed arguments (-e EXPR ...)
+# to the test's host and files.
+ldt_preset_policy() {
+	local file=$1 socket=$2 block=$3 extra=$4
+	shift 4
+	{
+		cat <<CONF
+milter = { socket = "$socket"; timeout = 30; };
+log_level = "debug";
+config_update_interval = 0;
+local_domains = [ "acme.com" ];
+relay = { enforce = "all"; authenticated = "allow"; deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
+verify_sender = { envelope = true; headers = false; null_sender = "reject"; group_send_as = true; };
+CONF
+		[ -z "$extra" ] || printf '%s\n' "$extra"
+		printf '%s\n' "$block" | sed "$@"
+	} >"$file"
+}
+
 # ldt_expect_rcpt DESC RCPT REPLY [TAG]: one transaction from an
 # unauthenticated remote sender to RCPT; REPLY is the exact reply text of the
 # milter's stage=rcpt decision line ("" = accepted with SMFIR_CONTINUE).

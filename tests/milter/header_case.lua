@@ -18,20 +18,7 @@ return function(T)
 			if mt.header(conn, h[1], h[2]) ~= nil then T.fail(desc .. ": mt.header failed") end
 			if mt.getreply(conn) ~= SMFIR_CONTINUE then T.fail(desc .. ": header not continued") end
 		end
-		T.log_mark()
-		if mt.eoh(conn) ~= nil then T.fail(desc .. ": mt.eoh failed") end
-		local got = mt.getreply(conn)
-		local lines = T.decisions_since_mark()
-		if want == nil then
-			T.ok(got == SMFIR_CONTINUE and #lines == 0, desc .. " -> continue (got "
-				.. T.name_reply(got) .. ")\n" .. table.concat(lines, "\n"))
-		else
-			local line = lines[1] or ""
-			local ok = got == SMFIR_REPLYCODE and #lines == 1 and T.has(line, " stage=header ")
-				and T.has(line, ' reply="' .. want .. '"')
-			for _, sub in ipairs(contains or {}) do ok = ok and T.has(line, sub) end
-			T.ok(ok, desc .. " -> " .. want .. " (got " .. T.name_reply(got) .. ")\n" .. line)
-		end
+		T.eoh_expect(conn, desc, want, want and contains)
 		T.close(conn)
 	end
 end

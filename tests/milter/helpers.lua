@@ -353,6 +353,30 @@ function T.rcpt(conn, desc, rcpt, want)
 	return T.expect(conn, desc, got, want)
 end
 
+-- End of headers, after the headers were sent: want nil = continue with no
+-- decision line (with contains: exactly one accept line, holding each of
+-- contains), else the exact reply of the one stage=header decision line,
+-- which holds each string of contains. Returns the reply code.
+function T.eoh_expect(conn, desc, want, contains)
+	T.log_mark()
+	if mt.eoh(conn) ~= nil then T.fail(desc .. ": mt.eoh failed") end
+	local got = mt.getreply(conn)
+	local lines = T.decisions_since_mark()
+	local line = lines[1] or ""
+	local ok
+	if want == nil then
+		ok = got == SMFIR_CONTINUE and #lines == (contains and 1 or 0)
+		want = "continue"
+	else
+		ok = got == SMFIR_REPLYCODE and #lines == 1 and T.has(line, " stage=header ")
+			and T.has(line, ' reply="' .. want .. '"')
+	end
+	for _, sub in ipairs(contains or {}) do ok = ok and T.has(line, sub) end
+	T.ok(ok, desc .. " -> " .. want .. " (got " .. T.name_reply(got) .. ")\n"
+		.. table.concat(lines, "\n"))
+	return got
+end
+
 function T.close(conn)
 	mt.disconnect(conn)
 end

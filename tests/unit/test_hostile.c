@@ -348,20 +348,6 @@ run_case(struct hcase *c, struct run *r)
 
 /* ---- judging one case ---- */
 
-static const char *
-action_word(enum decision_action a)
-{
-	switch (a) {
-	case DECISION_CONTINUE:
-		return "accept";
-	case DECISION_REJECT:
-		return "reject";
-	case DECISION_TEMPFAIL:
-		return "tempfail";
-	}
-	return "?";
-}
-
 /* RULE is "-", "rule" or "rule(words)": words must occur in the reason. */
 static bool
 rule_matches(const char *spec, const struct decision *d)
@@ -383,7 +369,7 @@ static bool
 verdict_ok(const struct hcase *c, const struct run *r)
 {
 	return !r->broken && !r->setup_refused &&
-	    strcmp(action_word(r->d.action), c->raw[F_ACTION]) == 0 &&
+	    strcmp(decision_word(&r->d), c->raw[F_ACTION]) == 0 &&
 	    rule_matches(c->raw[F_RULE], &r->d);
 }
 
@@ -407,7 +393,7 @@ report(const struct hcase *c, const struct run *r, const char *what)
 	print_message("%s:%d: %s%s auth=%.40s%s %.100s%s: got %s rule=%s (%s) at %s%s, expected %s "
 	    "rule=%s -- %s\n", CORPUS, c->line, what, c->raw[F_STAGE], c->raw[F_AUTH],
 	    strlen(c->raw[F_AUTH]) > 40 ? "..." : "", in, strlen(in) > 100 ? "..." : "",
-	    action_word(r->d.action), r->d.rule ? r->d.rule : "-",
+	    decision_word(&r->d), r->d.rule ? r->d.rule : "-",
 	    r->d.reason ? r->d.reason : "-", r->step, r->setup_refused ? " (before the judged step)" :
 	    "", c->raw[F_ACTION], c->raw[F_RULE], c->raw[F_WHY]);
 }
