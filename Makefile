@@ -24,7 +24,7 @@ LIB_SRCS := address config config_apply config_groups config_keys controls decis
 LIB_SRCS += ldap_probe ldap_tls
 LIB_SRCS += directory_ldap_groups directory_ldap_values
 LIB_SRCS += stats stats_prometheus directory_metered
-LIB_SRCS += control control_report ctl_client ctl_top
+LIB_SRCS += control control_report ctl_ask ctl_client ctl_top
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)

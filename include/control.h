@@ -42,7 +42,8 @@ void control_stop(void);
 void control_report_stats(FILE *out);
 void control_report_status(FILE *out, const char *version);
 
-/* ctl_client.c: `relaywarden ctl ...`; ctl_top.c: `relaywarden ctl top`. */
+/* ctl_client.c: `relaywarden ctl ...`; ctl_top.c: `relaywarden ctl top`;
+ * ctl_ask.c: ctl_client_ask. */
 int ctl_client_main(int argc, char **argv);
 /* Sends one command to the socket at path; *body (malloc'd, caller frees)
  * holds the answer's text lines, the result is the status (0 ok, else the
