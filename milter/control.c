@@ -356,7 +356,8 @@ control_stop(void)
 {
 	if (listen_fd < 0)
 		return;
-	shutdown(listen_fd, SHUT_RDWR);  /* wakes accept4 */
+	shutdown(listen_fd, SHUT_RDWR);  /* wakes accept4; the fd goes with the process */
+	listen_fd = -1;
 	if (socket_path != NULL)
 		unlink(socket_path);
 	free(socket_path);
