@@ -230,6 +230,10 @@ expect_rc "h. the first milter still answers its control socket" 0
 kill -KILL "${LDT_RW_PID[main]}"
 wait "${LDT_RW_PID[main]}" 2>/dev/null
 [ -S "$CTL" ] || ldt_fail "h. no stale control socket after SIGKILL (nothing to replace)"
+ctl reload
+expect_rc "h. ctl reload with no milter behind the socket" 69
+[ "$CTL_ERR" = "relaywarden ctl: cannot connect to $CTL: Connection refused (is relaywarden running with this control.socket?)" ] ||
+	ldt_fail "h. no milter: said [$CTL_ERR]"
 ldt_milter_start "$POL" || exit 1
 ctl status
 expect_rc "h. a new milter replaced the stale control socket" 0
