@@ -25,6 +25,7 @@ LIB_SRCS += ldap_probe ldap_tls
 LIB_SRCS += directory_ldap_groups directory_ldap_values
 LIB_SRCS += stats stats_prometheus directory_metered
 LIB_SRCS += metrics metrics_http metrics_listen
+LIB_SRCS += control control_report ctl_ask ctl_client ctl_top
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
@@ -88,8 +89,10 @@ run: deps
 	@echo "    postconf -e 'smtpd_milters = $(RUN_MILTER)' 'milter_default_action = tempfail'"
 	@echo "Try a decision offline:"
 	@echo "    $(BUILD)/relaywarden explain -c policies/default.conf --client 10.10.1.8 --client-name abc.com --from bogus.user@bogus.com --rcpt john.doe@ibm.com"
+	@echo "Ask it: $(or $(RUN_BINARY),$(BUILD)/relaywarden) ctl --socket $(RUN_SOCKDIR)/control.sock status"
 	@echo "Ctrl-C stops it. One log line per decision follows."
-	@exec $(or $(RUN_BINARY),$(BUILD)/relaywarden) -f -c policies/default.conf -p unix:$(RUN_SOCK)
+	@exec $(or $(RUN_BINARY),$(BUILD)/relaywarden) -f -c policies/default.conf -p unix:$(RUN_SOCK) \
+	  -C unix:$(RUN_SOCKDIR)/control.sock
 
 unit: $(UNIT_TESTS)
 	@rc=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || rc=1; done; exit $$rc

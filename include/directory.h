@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 enum lookup_result {
 	LOOKUP_FOUND,
@@ -55,6 +56,12 @@ enum recipient_kind {
 	RECIPIENT_AMBIGUOUS,     /* more than one entry answers to it */
 };
 
+/* One server of a backend as its pool last saw it: state "up", "down" or
+ * "unknown" (not used yet), since when (0: never changed), the last error
+ * ("" if none). */
+typedef void (*directory_health_fn)(void *ctx, const char *server, const char *state,
+    time_t since, const char *error);
+
 struct directory_ops {
 	const char *name;
 	/* why (<= whylen) says what failed on TEMPFAIL, for the log. On FOUND,
@@ -66,6 +73,11 @@ struct directory_ops {
 	enum lookup_result (*lookup_recipient)(void *state, const char *address,
 	    enum recipient_kind *kind, char *why, size_t whylen);
 	void (*free)(void *state);
+	/* Optional (NULL: nothing cached). Drops the cached answers about login
+	 * (NULL: all of them); returns how many entries went. */
+	size_t (*flush)(void *state, const char *login);
+	/* Optional (NULL: no servers to speak of): fn for each server. */
+	void (*health)(void *state, directory_health_fn fn, void *ctx);
 };
 
 struct directory {
@@ -82,6 +94,11 @@ enum lookup_result directory_lookup_login(const struct directory *d, const char 
 enum lookup_result directory_lookup_recipient(const struct directory *d, const char *address,
     enum recipient_kind *kind, char *why, size_t whylen);
 void directory_free(struct directory *d);
+/* `ctl flush-cache [LOGIN]`: the entries a cache dropped for login (any
+ * case; NULL: all), or -1 when d caches nothing. Thread-safe. */
+long directory_flush(const struct directory *d, const char *login);
+/* fn for each server of d's backend; false when it has none (file). */
+bool directory_health(const struct directory *d, directory_health_fn fn, void *ctx);
 
 /* "a@b" -> "a@b" lower-cased, "@b" -> "@b": the key an owned address is
  * stored and compared under. False if text is neither form. */

@@ -49,6 +49,9 @@ int ldap_conn_open(const struct ldap_config *cfg, const struct ldap_tls_ctx *tls
 /* cfg and password must outlive the pool; no network I/O here. */
 struct ldap_conn *ldap_conn_new(const struct ldap_config *cfg, const char *password);
 void ldap_conn_free(struct ldap_conn *c);
+/* Each URI's state as the pool saw it last ("unknown" before its first
+ * use), for `ctl status`. Takes the pool's lock for a copy, never I/O. */
+void ldap_conn_health(struct ldap_conn *c, directory_health_fn fn, void *ctx);
 enum lookup_result ldap_conn_search(struct ldap_conn *c, const struct ldap_search *s,
     ldap_collect_fn fn, void *ctx, int *entries, char *why, size_t whylen);
 

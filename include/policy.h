@@ -130,6 +130,7 @@ struct policy {
 	char *path;                    /* the policy file, absolute or as given */
 	char *milter_socket;
 	char *milter_user;             /* NULL: keep the starting user */
+	char *control_socket;          /* "unix:PATH"; NULL or "": no control socket */
 	int milter_timeout;
 	char *metrics_listen;          /* NULL or "": no metrics endpoint (metrics.c) */
 	enum log_level log_level;

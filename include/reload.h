@@ -19,11 +19,17 @@
 #define RELOAD_ASK 0x52574c44    /* "RWLD" */
 
 void reload_block_signal(void);
-/* socket_override: the -p value, or NULL. Returns 0, or -1 on failure to
- * start the thread. */
-int reload_start(const char *path, const char *socket_override);
-/* Loads path and installs it; returns 0, or -1 keeping the old policy. */
+/* socket_override: the -p value, control_socket the -C value, or NULL.
+ * Returns 0, or -1 on failure to start the thread. */
+int reload_start(const char *path, const char *socket_override, const char *control_socket);
+/* Loads path and installs it; returns 0, or -1 keeping the old policy.
+ * Every problem is logged. One reload at a time (a mutex). */
 int reload_now(const char *path, const char *socket_override);
+/* The same for the file reload_start was given (ctl reload): also leaves
+ * every warning and error line ("FILE:LINE: KEY: ...") in errs, which the
+ * caller clears; *path is that file (NULL before reload_start). */
+struct errlist;
+int reload_run(struct errlist *errs, const char **path);
 
 /* `relaywarden reload -c FILE [--pid PID]`: validate FILE as the service
  * user, ask the running milter to reload, wait for its answer. */

@@ -16,6 +16,10 @@ const char *startup_unix_path(const char *spec);
  * socket nobody answers on. -1 (logged) when a live instance answers there
  * or the path is something other than a socket. */
 int startup_claim_socket(const char *spec);
+/* The same check for the unix socket at path, named key in the log (hint
+ * ends the "stop it first" advice): 0 nothing there, 1 a stale socket the
+ * caller may unlink, -1 (logged) live or not a socket. */
+int startup_claim_path(const char *key, const char *path, const char *hint);
 /* A unix socket becomes mode 0660, owned by user (when root and user is
  * set) and by user's primary group, else by the group "postfix" when it
  * exists, so the MTA can connect. 0, or -1 (logged). */

@@ -26,8 +26,8 @@
 
 /* Process-wide settings: one value for every listener. */
 static const char *const not_in_profiles[] = {
-	"milter", "log_level", "config_update_interval", "directory", "dns", "profiles", "groups",
-	NULL
+	"milter", "control", "metrics", "log_level", "config_update_interval", "directory", "dns", "profiles",
+	"groups", NULL
 };
 
 /* In a profile's top level: skips daemon_name, refuses process-wide keys.
@@ -99,6 +99,11 @@ check_milter(config_t *cfg, struct config_ctx *ctx)
 		config_error(ctx, config_lookup(cfg, "milter.socket"), "milter.socket",
 		    "\"%s\" is not a milter socket (expected \"unix:/path\" or "
 		    "\"inet:PORT@HOST\")", p->milter_socket);
+	if (p->control_socket != NULL && p->control_socket[0] != '\0' &&
+	    (strncmp(p->control_socket, "unix:/", 6) != 0 || strlen(p->control_socket) > 5 + 107))
+		config_error(ctx, config_lookup(cfg, "control.socket"), "control.socket",
+		    "\"%s\" is not a control socket (expected \"unix:/path\", at most 107 "
+		    "bytes of path)", p->control_socket);
 	if (p->milter_user != NULL && getpwnam(p->milter_user) == NULL)
 		config_error(ctx, config_lookup(cfg, "milter.user"), "milter.user",
 		    "no such user \"%s\"", p->milter_user);

@@ -42,6 +42,8 @@ static const struct config_key keys[] = {
 	INT("milter.timeout", milter_timeout, 1, 3600, "30"),
 	SECTION("metrics"),
 	KEY("metrics.listen", K_STRING, metrics_listen, NULL),
+	SECTION("control"),
+	KEY("control.socket", K_STRING, control_socket, NULL),
 	KEY("log_level", K_LOGLEVEL, log_level, "info"),
 	KEY("report_only", K_BOOL, report_only, NULL),
 	INT("config_update_interval", config_update_interval, 0, 86400, "120"),

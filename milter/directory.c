@@ -117,6 +117,23 @@ directory_free(struct directory *d)
 	free(d);
 }
 
+long
+directory_flush(const struct directory *d, const char *login)
+{
+	if (d == NULL || d->ops->flush == NULL)
+		return -1;
+	return (long)d->ops->flush(d->state, login);
+}
+
+bool
+directory_health(const struct directory *d, directory_health_fn fn, void *ctx)
+{
+	if (d == NULL || d->ops->health == NULL)
+		return false;
+	d->ops->health(d->state, fn, ctx);
+	return true;
+}
+
 const char *
 directory_result_name(enum lookup_result r)
 {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "directory_cache.h"
@@ -243,8 +244,68 @@ cache_free(void *state)
 	free(c);
 }
 
+/* An entry about login: its own user lookup (key = the lower-cased login),
+ * or a user lookup that found that login under another name (a realm
+ * form, "jdoe@acme.com"). Recipient entries are about addresses: they go
+ * only when everything goes. */
+static bool
+entry_about(const struct entry *e, const char *key, const char *login)
+{
+	if (login == NULL)
+		return true;
+	if (e->key[0] == '\001')
+		return false;
+	return strcmp(e->key, key) == 0 || (e->user != NULL && strcasecmp(e->user->login, login) == 0);
+}
+
+static size_t
+shard_flush(struct shard *sh, const char *key, const char *login)
+{
+	struct entry *gone = NULL, *next;
+	size_t n = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	for (struct entry *e = sh->lru_head; e != NULL; e = next) {
+		next = e->next;
+		if (!entry_about(e, key, login))
+			continue;
+		shard_remove(sh, e);
+		e->chain = gone;        /* freed outside the lock */
+		gone = e;
+		n++;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	for (struct entry *e = gone; e != NULL; e = next) {
+		next = e->chain;
+		entry_free(e);
+	}
+	return n;
+}
+
+static size_t
+cache_flush(void *state, const char *login)
+{
+	struct cache *c = state;
+	char key[512];
+	size_t n = 0;
+
+	if (login != NULL)
+		hash_login(login, key, sizeof(key));
+	for (size_t i = 0; i < SHARDS; i++)
+		n += shard_flush(&c->shards[i], key, login);
+	return n;
+}
+
+static void
+cache_health(void *state, directory_health_fn fn, void *ctx)
+{
+	struct cache *c = state;
+
+	directory_health(c->inner, fn, ctx);
+}
+
 static const struct directory_ops cache_ops = { "cache", cache_lookup_user,
-	cache_lookup_recipient, cache_free };
+	cache_lookup_recipient, cache_free, cache_flush, cache_health };
 
 struct directory *
 directory_cache_wrap(struct directory *inner, int ttl, int negative_ttl, int max_entries)

@@ -353,7 +353,7 @@ file_free(void *state)
 }
 
 static const struct directory_ops file_ops = { "file", file_lookup_user, file_lookup_recipient,
-	file_free };
+	file_free, NULL, NULL };
 
 static void
 check_top_level(struct loader *l, config_t *cfg)

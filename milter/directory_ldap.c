@@ -399,8 +399,16 @@ ldap_lookup_recipient(void *state, const char *address, enum recipient_kind *kin
 	return r;
 }
 
+static void
+ldap_health(void *state, directory_health_fn fn, void *ctx)
+{
+	struct ldap_dir *d = state;
+
+	ldap_conn_health(d->conn, fn, ctx);
+}
+
 static const struct directory_ops ldap_ops = { "ldap", ldap_lookup_user, ldap_lookup_recipient,
-	ldap_dir_free };
+	ldap_dir_free, NULL, ldap_health };
 
 struct directory *
 directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errlist *errs)

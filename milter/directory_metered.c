@@ -48,6 +48,22 @@ metered_free(void *state)
 	free(m);
 }
 
+static size_t
+metered_flush(void *state, const char *login)
+{
+	struct metered *m = state;
+
+	return m->inner->ops->flush(m->inner->state, login);
+}
+
+static void
+metered_health(void *state, directory_health_fn fn, void *ctx)
+{
+	struct metered *m = state;
+
+	m->inner->ops->health(m->inner->state, fn, ctx);
+}
+
 struct directory *
 directory_metered_wrap(struct directory *inner)
 {
@@ -55,7 +71,8 @@ directory_metered_wrap(struct directory *inner)
 		return NULL;
 	struct metered *m = xcalloc(1, sizeof(*m));
 	m->ops = (struct directory_ops){ inner->ops->name, metered_lookup_user,
-		metered_lookup_recipient, metered_free };
+		metered_lookup_recipient, metered_free, inner->ops->flush ? metered_flush : NULL,
+		inner->ops->health ? metered_health : NULL };
 	m->inner = inner;
 	struct directory *d = xcalloc(1, sizeof(*d));
 	d->ops = &m->ops;

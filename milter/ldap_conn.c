@@ -31,6 +31,9 @@ struct uri_health {
 	const char *uri;
 	unsigned failures;          /* consecutive */
 	time_t dead_until;
+	bool used;                  /* a search has gone to it */
+	time_t since;               /* the last change between up and down */
+	char last_error[256];       /* "" until the first failure */
 };
 
 struct handle {
@@ -114,10 +117,28 @@ uri_report(struct ldap_conn *d, size_t i, bool ok, const char *what)
 	u->failures = ok ? 0 : u->failures + 1;
 	u->dead_until = ok ? 0 : time(NULL) + URI_DEAD_SECONDS;
 	now_down = u->failures > 0;
+	if (!u->used || was_down != now_down)
+		u->since = time(NULL);
+	u->used = true;
+	if (!ok)
+		snprintf(u->last_error, sizeof(u->last_error), "%s", what ? what : "");
 	pthread_mutex_unlock(&d->lock);
 	if (was_down != now_down)
 		log_warn("ldap uri=%s state=%s%s%s", u->uri, ok ? "up" : "down",
 		    ok ? "" : " error=", ok ? "" : what);
+}
+
+void
+ldap_conn_health(struct ldap_conn *d, directory_health_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < d->cfg->uris.n; i++) {
+		struct uri_health u;
+		pthread_mutex_lock(&d->lock);
+		u = d->uris[i];
+		pthread_mutex_unlock(&d->lock);
+		fn(ctx, u.uri, !u.used ? "unknown" : u.failures > 0 ? "down" : "up", u.since,
+		    u.last_error);
+	}
 }
 
 /* ---- the handle pool ---- */

@@ -1,19 +1,20 @@
 /*
  * main.c - command-line dispatch and the milter's start-up order.
  *
- * relaywarden [-f] -c FILE [-p SOCKET]   run the milter
+ * relaywarden [-f] -c FILE [-p SOCKET] [-C unix:PATH]   run the milter
  * relaywarden check -c FILE [--probe [--login LOGIN]]   validate a policy
  *                                         (--probe: and try its directory)
  * relaywarden explain -c FILE ...         trace one transaction
  * relaywarden reload -c FILE [--pid PID]  validate, reload the running milter
+ * relaywarden ctl [-c FILE | --socket PATH] COMMAND   talk to its control socket
  * relaywarden keys | version | --version | --help
  *
  * Start-up: block SIGUSR1 (and libmilter's stop signals) before anything,
  * load and validate the policy (exit 78 on any error), publish it, register
  * with libmilter, check that every file a reload reads is readable by the
  * user it will run as, refuse a socket a live instance answers on, open
- * the socket, share it with the MTA's group, drop privileges, start the
- * reload thread, run.
+ * the socket, share it with the MTA's group, open the control socket, drop
+ * privileges, start the reload thread and the control socket's, run.
  * relaywarden never forks: run it under systemd (Type=simple).
  */
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "callbacks.h"
 #include "config.h"
 #include "config_keys.h"
+#include "control.h"
 #include "explain.h"
 #include "ldap_probe.h"
 #include "log.h"
@@ -41,11 +43,13 @@
 struct run_args {
 	const char *config;
 	const char *socket;
+	const char *control;     /* -C: control.socket for this run */
 	bool foreground;
 };
 
 static const char usage_text[] =
-    "usage: relaywarden [-f] -c FILE [-p SOCKET]   run the milter (-f: foreground, log to stderr)\n"
+    "usage: relaywarden [-f] -c FILE [-p SOCKET] [-C unix:PATH]   run the milter (-f: foreground,\n"
+    "                   log to stderr; -p, -C: milter.socket, control.socket for this run)\n"
     "       relaywarden check -c FILE               validate a policy; every error as FILE:LINE: KEY\n"
     "       relaywarden check -c FILE --probe [--login LOGIN]   and connect, TLS, bind and search\n"
     "                   every directory.ldap.uris as the policy will; exit 0 only if all works\n"
@@ -54,6 +58,9 @@ static const char usage_text[] =
     "                   [--header \"Name: value\"]...   trace one transaction; exit 0/1/2\n"
     "       relaywarden reload -c FILE [--pid PID]  validate FILE as the service user, make the\n"
     "                                               running milter reload it, report the outcome\n"
+    "       relaywarden ctl [-c FILE | --socket PATH] reload | stats | status |\n"
+    "                   flush-cache [LOGIN] | top [-n SECONDS] [--once]\n"
+    "                   talk to the running milter's control.socket (see relaywarden(8))\n"
     "       relaywarden keys                        list every policy key\n"
     "       relaywarden version | --version | --help\n"
     "See relaywarden(8) and relaywarden.conf(5).\n";
@@ -87,7 +94,7 @@ start_milter(const struct policy *p, const char *config)
 		    "write there?)", p->milter_socket);
 		return -1;
 	}
-	if (startup_share_socket(p->milter_socket, p->milter_user) < 0)
+	if (startup_share_socket(p->milter_socket, p->milter_user) < 0 || control_open(p) < 0)
 		return -1;
 	if (p->milter_user != NULL) {
 		if (startup_drop_privileges(p->milter_user) < 0)
@@ -102,11 +109,12 @@ parse_run_args(int argc, char **argv, struct run_args *a)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "fc:p:")) != -1) {
+	while ((c = getopt(argc, argv, "fc:p:C:")) != -1) {
 		switch (c) {
 		case 'f': a->foreground = true; break;
 		case 'c': a->config = optarg; break;
 		case 'p': a->socket = optarg; break;
+		case 'C': a->control = optarg; break;
 		default: return -1;
 		}
 	}
@@ -141,16 +149,27 @@ run(int argc, char **argv)
 		free(p->milter_socket);
 		p->milter_socket = xstrdup(a.socket);
 	}
+	if (a.control != NULL && strncmp(a.control, "unix:/", 6) != 0) {
+		log_err("-C %s: expected unix:/PATH", a.control);
+		config_free(p);
+		return EX_USAGE;
+	}
+	if (a.control != NULL) {
+		free(p->control_socket);
+		p->control_socket = xstrdup(a.control);
+	}
 	snapshot_install(p);
 	stats_policy_load(false, true, seconds);
 	if (metrics_start(p) < 0)
 		return EX_UNAVAILABLE;
 	if (start_milter(p, a.config) < 0)
 		return EX_UNAVAILABLE;
-	if (reload_start(a.config, a.socket) < 0) {
+	if (reload_start(a.config, a.socket, a.control) < 0) {
 		log_err("cannot start the reload thread");
 		return EX_OSERR;
 	}
+	if (control_start(RW_VERSION) < 0)
+		return EX_OSERR;
 	log_info("relaywarden %s listening on %s with policy %s", RW_VERSION, p->milter_socket,
 	    a.config);
 	/* The directory is tried once, beside serving: failures are logged,
@@ -159,6 +178,7 @@ run(int argc, char **argv)
 	ldap_probe_start(probed);
 	int rc = smfi_main();
 	log_info("relaywarden stopping");
+	control_stop();
 	ldap_probe_join();
 	metrics_stop();
 	snapshot_release(probed);
@@ -186,6 +206,8 @@ main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
 		return explain_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return ctl_client_main(argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[1], "keys") == 0)
 		return keys_main();
 	if (argc >= 2 && strcmp(argv[1], "reload") == 0) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "errlist.h"
 #include "log.h"
 #include "reload.h"
 #include "snapshot.h"
@@ -55,37 +56,99 @@ reload_block_signal(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-int
-reload_now(const char *path, const char *socket_override)
+/* The file and the overrides of the running milter (reload_start), for
+ * reload_run; guarded by reload_lock, which also makes one reload at a
+ * time: SIGUSR1, the mtime check and `relaywarden ctl reload` never
+ * build two policies at once or install them out of order. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *running_path, *milter_override, *control_override;
+
+static void
+apply_override(char **field, const char *value)
 {
-	struct errlist errs = { 0 };
+	if (value == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(value);
+}
+
+static bool
+differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* The sockets are bound at start: a reload that moves them only warns
+ * (logged, and in errs for `ctl reload` to show). */
+static void
+warn_fixed(const char *path, const struct policy *p, struct errlist *errs)
+{
+	const struct policy *old = snapshot_acquire();
+	size_t from = errs->nwarnings;
+
+	if (old != NULL && strcmp(old->milter_socket, p->milter_socket) != 0)
+		errlist_warn(errs, path, 0, "milter.socket", "changed to %s; it takes effect at the "
+		    "next restart", p->milter_socket);
+	if (old != NULL && differs(old->control_socket, p->control_socket))
+		errlist_warn(errs, path, 0, "control.socket", "changed to %s; it takes effect at the "
+		    "next restart", p->control_socket && p->control_socket[0] ? p->control_socket :
+		    "(off)");
+	snapshot_release(old);
+	for (size_t i = from; i < errs->nwarnings; i++)
+		log_warn("%s", errs->warnings[i]);
+}
+
+/* Caller holds reload_lock. Every problem is logged and left in errs. */
+static int
+load_and_install(const char *path, const char *msock, const char *csock, struct errlist *errs)
+{
 	uint64_t t0 = stats_now_ns();
-	struct policy *p = config_load(path, &errs);
+	struct policy *p = config_load(path, errs);
 	double seconds = (double)(stats_now_ns() - t0) / 1e9;
 
-	for (size_t i = 0; i < errs.nwarnings; i++)
-		log_warn("%s", errs.warnings[i]);
-	for (size_t i = 0; i < errs.count; i++)
-		log_err("%s", errs.lines[i]);
-	errlist_clear(&errs);
+	for (size_t i = 0; i < errs->nwarnings; i++)
+		log_warn("%s", errs->warnings[i]);
+	for (size_t i = 0; i < errs->count; i++)
+		log_err("%s", errs->lines[i]);
 	if (p == NULL) {
 		log_err("reload of %s failed; the running policy stays in force", path);
 		stats_policy_load(true, false, seconds);
 		return -1;
 	}
-	if (socket_override != NULL) {
-		free(p->milter_socket);
-		p->milter_socket = xstrdup(socket_override);
-	}
-	const struct policy *old = snapshot_acquire();
-	if (old != NULL && strcmp(old->milter_socket, p->milter_socket) != 0)
-		log_warn("milter.socket changed to %s; it takes effect at the next restart",
-		    p->milter_socket);
-	snapshot_release(old);
+	apply_override(&p->milter_socket, msock);
+	apply_override(&p->control_socket, csock);
+	warn_fixed(path, p, errs);
 	snapshot_install(p);
 	stats_policy_load(true, true, seconds);
 	log_info("policy reloaded from %s", path);
 	return 0;
+}
+
+int
+reload_now(const char *path, const char *socket_override)
+{
+	struct errlist errs = { 0 };
+
+	pthread_mutex_lock(&reload_lock);
+	int rc = load_and_install(path, socket_override, control_override, &errs);
+	pthread_mutex_unlock(&reload_lock);
+	errlist_clear(&errs);
+	return rc;
+}
+
+int
+reload_run(struct errlist *errs, const char **path)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&reload_lock);
+	*path = running_path;
+	if (running_path != NULL)
+		rc = load_and_install(running_path, milter_override, control_override, errs);
+	else
+		errlist_add(errs, NULL, 0, NULL, "the milter is still starting; try again");
+	pthread_mutex_unlock(&reload_lock);
+	return rc;
 }
 
 static void
@@ -169,10 +232,16 @@ reload_thread(void *arg)
 }
 
 int
-reload_start(const char *path, const char *socket_override)
+reload_start(const char *path, const char *socket_override, const char *control_socket)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));
 	pthread_t tid;
+
+	pthread_mutex_lock(&reload_lock);
+	running_path = xstrdup(path);
+	milter_override = socket_override ? xstrdup(socket_override) : NULL;
+	control_override = control_socket ? xstrdup(control_socket) : NULL;
+	pthread_mutex_unlock(&reload_lock);
 
 	w->path = xstrdup(path);
 	w->socket_override = socket_override ? xstrdup(socket_override) : NULL;

@@ -44,25 +44,34 @@ socket_answers(const char *path)
 }
 
 int
-startup_claim_socket(const char *spec)
+startup_claim_path(const char *key, const char *path, const char *hint)
 {
-	const char *path = startup_unix_path(spec);
 	struct stat st;
 
-	/* An inet: socket needs no check: a second bind fails with EADDRINUSE. */
 	if (path == NULL || lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
-		log_err("milter.socket %s exists and is not a socket; not starting (remove it if it "
-		    "is not needed)", path);
+		log_err("%s %s exists and is not a socket; not starting (remove it if it is not "
+		    "needed)", key, path);
 		return -1;
 	}
 	if (socket_answers(path)) {
-		log_err("milter.socket %s answers: another relaywarden is running there; not "
-		    "starting (stop it first, or give this one another socket with -p)", path);
+		log_err("%s %s answers: another relaywarden is running there; not starting (stop it "
+		    "first%s)", key, path, hint);
 		return -1;
 	}
-	return 0;       /* stale: libmilter removes it and binds anew */
+	return 1;
+}
+
+int
+startup_claim_socket(const char *spec)
+{
+	/* An inet: socket needs no check: a second bind fails with EADDRINUSE.
+	 * A stale unix one: libmilter removes it and binds anew. */
+	int rc = startup_claim_path("milter.socket", startup_unix_path(spec),
+	    ", or give this one another socket with -p");
+
+	return rc < 0 ? -1 : 0;
 }
 
 /* The group the MTA connects as: user's primary group, else (as root, who

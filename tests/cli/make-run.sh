@@ -49,4 +49,12 @@ rw_check "it prints an explain command" test -n "$cmd"
 rw_run sh -c "$cmd"
 rw_check "which, run as printed, shows the seed's 554 (exit 1)" \
 	sh -c "test $RW_RC -eq 1 && grep -q '=> 554 5.7.1 Relay rejected for policy reasons.' '$RW_TMP/out'"
+# issue 18: it says how to ask it over its control socket, beside the milter's
+ctl=$(sed -n 's/^Ask it: //p' "$RW_TMP/run.out")
+rw_check "it prints a ctl command for its control socket" \
+	test "$ctl" = "$BINARY ctl --socket $dir/control.sock status"
+rw_run sh -c "$ctl"
+rw_check "which, run as printed, shows its status (exit 0, the policy file)" \
+	sh -c "test $RW_RC -eq 0 && grep -qx 'policy: policies/default.conf' '$RW_TMP/out'"
+rw_check "the control socket is mode 0600" test "$(stat -c '%a' "$dir/control.sock")" = 600
 rw_done

@@ -3,7 +3,7 @@
 # (a user whose primary group is the MTA's), relaywarden binds its unix
 # socket, gives it to postfix:postfix with mode 0660, drops root (uid, gid
 # and supplementary groups) and still answers; it never logs the secrets
-# it is handed.
+# it is handed. Its control socket goes to postfix too, mode 0600.
 set -euo pipefail
 BINARY=${1:?usage: $0 BINARY}
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -13,6 +13,7 @@ rw_init
 id postfix >/dev/null 2>&1 || { echo "not ok - no postfix user (apt-get install postfix)"; exit 1; }
 rw_policy tests/milter/policies/closed.conf
 sed -i 's/^milter = {/milter = { user = "postfix";/' "$RW_CONF"
+printf 'control = { socket = "unix:%s/ctl.sock"; };\n' "$RW_TMP" >>"$RW_CONF"
 # After the drop the policy must still be readable (reloads read it): the
 # milter refuses to start otherwise (tests/cli/startup.sh).
 chmod 0755 "$RW_TMP"
@@ -32,6 +33,17 @@ rw_check "the log says so" grep -q "running as postfix" "$RW_LOG"
 out=$(rw_raw "$RW_SOCK" abc.com 10.10.1.8 "" "<bogus.user@bogus.com>" "<john.doe@ibm.com>")
 rw_check "it still answers: the seed relay attempt is refused" \
 	test "$(printf '%s\n' "$out" | tail -n 1)" = "rcpt y 554 5.7.1 Relay rejected for policy reasons."
+# The control socket (issue 18): the service user's, 0600; root and the
+# service user may ask, nobody else.
+rw_check "the control socket belongs to postfix, mode 0600" \
+	test "$(stat -c '%U %a' "$RW_TMP/ctl.sock")" = "postfix 600"
+rw_run "$BINARY" ctl -c "$RW_CONF" status
+rw_check "root may ask it (ctl status exits 0)" test "$RW_RC" -eq 0
+rw_run runuser -u postfix -- "$BINARY" ctl -c "$RW_CONF" status
+rw_check "so may the service user" sh -c "test $RW_RC -eq 0 && grep -qx 'policy: $RW_CONF' '$RW_TMP/out'"
+rw_run runuser -u nobody -- "$BINARY" ctl -c "$RW_CONF" status
+rw_check "user nobody may not (exit 69, permission denied)" \
+	sh -c "test $RW_RC -eq 69 && grep -q 'Permission denied' '$RW_TMP/err'"
 rw_stop
 
 # A bind password must not be readable by others, and never reaches the log.

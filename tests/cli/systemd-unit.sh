@@ -3,9 +3,11 @@
 # a real systemd's rules (issue 12): the unit passes `systemd-analyze
 # verify` (with the binary under test in place of /usr/sbin), runs as the
 # user the tmpfiles line gives the socket directory to, its ExecReload is
-# `relaywarden reload` (which fails when the reload fails, not a bare
-# kill), and systemd-tmpfiles, applied to a scratch root with that user and
-# the postfix group, creates the socket directory owned by them, 0750.
+# `relaywarden ctl reload` (issue 18: over the control socket in the unit's
+# RuntimeDirectory, and it fails with every error when the reload fails,
+# not a bare kill), and systemd-tmpfiles, applied to a scratch root with
+# that user and the postfix group, creates the socket directory owned by
+# them, 0750.
 set -euo pipefail
 BINARY=${1:?usage: $0 BINARY}
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -20,8 +22,11 @@ sed "s#/usr/sbin/relaywarden#$BINARY#g" "$UNIT" >"$RW_TMP/relaywarden.service"
 rw_run systemd-analyze verify --man=no "$RW_TMP/relaywarden.service"
 rw_check "systemd-analyze verify exits 0" test "$RW_RC" -eq 0
 rw_check "and reports nothing" test ! -s "$RW_TMP/err" -a ! -s "$RW_TMP/out"
-rw_check "ExecReload validates and waits for the milter's answer" \
-	grep -qx "ExecReload=/usr/sbin/relaywarden reload -c $CONF --pid \$MAINPID" "$UNIT"
+rw_check "ExecReload asks the milter over its control socket and hears every error" \
+	grep -qx "ExecReload=/usr/sbin/relaywarden ctl -c $CONF reload" "$UNIT"
+rw_check "the shipped policy's control socket lives in the unit's RuntimeDirectory" \
+	sh -c "grep -qx 'RuntimeDirectory=relaywarden' '$UNIT' &&
+		grep -qx 'control = { socket = \"unix:/run/relaywarden/control.sock\"; };' policies/default.conf"
 rw_check "ExecStartPre validates the policy as the service user" \
 	grep -qx "ExecStartPre=/usr/sbin/relaywarden check -c $CONF" "$UNIT"
 rw_check "ExecStart runs the same policy" grep -qx "ExecStart=/usr/sbin/relaywarden -c $CONF" "$UNIT"

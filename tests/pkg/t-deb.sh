@@ -6,7 +6,8 @@
 # relaywarden with the installed policy on the packaged socket
 # /var/spool/postfix/relaywarden/relaywarden.sock, judges mail through a
 # private Postfix (one exact refusal, one delivery) and reloads as
-# systemd's ExecReload would; `apt-get purge` then removes every file, the
+# systemd's ExecReload would (`ctl reload` over the control socket in the
+# unit's RuntimeDirectory, made here as systemd would); `apt-get purge` then removes every file, the
 # socket directory, the unit's enablement and the user, leaving the machine
 # as it was. BINARY (the runner's) is not used: the package builds its own.
 # No systemd runs as PID 1 here; the maintainer scripts must not need one.
@@ -23,9 +24,12 @@ SPOOL=/var/spool/postfix/relaywarden
 SOCK=$SPOOL/relaywarden.sock
 CONF=/etc/relaywarden/relaywarden.conf
 INSTALLED=no
+RUNDIR=/run/relaywarden     # the unit's RuntimeDirectory: the control socket's
+RUNDIR_MADE=no
 e2e_cleanup_hook() {
 	pf_stop
 	e2e_milter_stop
+	[ "$RUNDIR_MADE" = no ] || rm -rf "$RUNDIR"
 	if [ "$INSTALLED" = yes ]; then   # a failure half way: leave nothing behind
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -o DPkg::Lock::Timeout=300 \
 			relaywarden >/dev/null 2>&1 || true
@@ -144,6 +148,11 @@ e2e_check "relaywarden check -c $CONF as user relaywarden exits 0" \
 
 # ---- run it as the unit would: user relaywarden, UMask=0007, the installed
 # policy and its socket under Postfix's spool; a private Postfix asks it.
+# The unit's RuntimeDirectory= (no systemd here to make it): the shipped
+# control.socket lives there.
+if [ ! -e "$RUNDIR" ]; then
+	install -d -o relaywarden -g postfix -m 0750 "$RUNDIR" && RUNDIR_MADE=yes
+fi
 sink_start "$E2E_DIR" || exit 1
 mark=$(log_mark "$E2E_RW_LOG")
 (umask 0007 && exec setpriv --reuid=relaywarden --regid=postfix --init-groups \
@@ -154,6 +163,7 @@ e2e_check "the installed milter logs \"listening on unix:$SOCK\"" \
 e2e_check "it runs as relaywarden" \
 	test "$(awk '$1 == "Uid:" { print $2 }' /proc/$E2E_RW_PID/status)" = "$uid"
 is $SOCK socket relaywarden:postfix 660
+is $RUNDIR/control.sock socket relaywarden:postfix 600
 pf_start "$E2E_DIR/postfix" "unix:$SOCK" "$SINK_PORT" || exit 1
 E2E_MTA_PORT=$PF_PORT
 pf_user jdoe 'Secret-1'
@@ -165,7 +175,12 @@ e2e_check "the milter logged that refusal" \
 	grep -q 'decision=reject .*auth=jdoe.*from=<alice.smith@acme.com>' "$E2E_RW_LOG"
 e2e_delivered "through Postfix: jdoe sends as john.doe@acme.com" "partner@example.org" \
 	"${AUTH_JDOE[@]}" --from john.doe@acme.com --to partner@example.org --h-From 'John Doe <john.doe@acme.com>'
-# ExecReload, as systemd runs it: as the unit's user
+# ExecReload, as systemd runs it: as the unit's user, over the control socket
+runuser -u relaywarden -- /usr/sbin/relaywarden ctl -c $CONF reload >"$E2E_DIR/ctl.out" 2>&1
+rc=$?
+e2e_check "ExecReload, relaywarden ctl -c $CONF reload as relaywarden, exits 0 (exit $rc)" test "$rc" -eq 0
+e2e_check "and says the milter reloaded" grep -qx "$CONF: reloaded, generation 2" "$E2E_DIR/ctl.out"
+# The signal path still works (without a control socket it is the way)
 mark=$(log_mark "$E2E_RW_LOG")
 runuser -u relaywarden -- /usr/sbin/relaywarden reload -c $CONF --pid "$E2E_RW_PID" \
 	>"$E2E_DIR/reload.out" 2>&1
@@ -175,6 +190,9 @@ e2e_check "and the milter reloaded" log_wait "$E2E_RW_LOG" "$mark" 30 "policy re
 pf_stop
 e2e_milter_stop
 sink_stop
+if [ "$RUNDIR_MADE" = yes ]; then
+	rm -rf "$RUNDIR" && RUNDIR_MADE=no
+fi
 
 # ---- purge: everything goes, the machine is as it was
 dpkg-query -L relaywarden >"$E2E_DIR/files"

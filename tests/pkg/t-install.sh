@@ -72,7 +72,7 @@ for prefix in /usr /usr/local; do
 	unit=$D$unitdir/relaywarden.service
 	for line in "ExecStartPre=$prefix/sbin/relaywarden check -c /etc/relaywarden/relaywarden.conf" \
 		"ExecStart=$prefix/sbin/relaywarden -c /etc/relaywarden/relaywarden.conf" \
-		"ExecReload=$prefix/sbin/relaywarden reload -c /etc/relaywarden/relaywarden.conf --pid \$MAINPID"; do
+		"ExecReload=$prefix/sbin/relaywarden ctl -c /etc/relaywarden/relaywarden.conf reload"; do
 		check "PREFIX=$prefix: the unit says $line" grep -qxF "$line" "$unit"
 	done
 	check "PREFIX=$prefix: the unit names no other relaywarden binary" \

@@ -61,7 +61,7 @@ unit_directory_free(void *state)
 }
 
 static const struct directory_ops unit_directory_ops = {
-	"stand-in", unit_directory_user, unit_directory_recipient, unit_directory_free,
+	"stand-in", unit_directory_user, unit_directory_recipient, unit_directory_free, NULL, NULL,
 };
 
 /* Swaps p's directory for the stand-in (and back: call it again with the
