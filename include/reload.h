@@ -18,6 +18,9 @@
  * refused). A plain `kill -USR1` gets no answer. */
 #define RELOAD_ASK 0x52574c44    /* "RWLD" */
 
+struct errlist;
+struct policy;
+
 void reload_block_signal(void);
 /* socket_override: the -p value, control_socket the -C value, or NULL.
  * Returns 0, or -1 on failure to start the thread. */
@@ -25,10 +28,12 @@ int reload_start(const char *path, const char *socket_override, const char *cont
 /* Loads path and installs it; returns 0, or -1 keeping the old policy.
  * Every problem is logged. One reload at a time (a mutex). */
 int reload_now(const char *path, const char *socket_override);
+/* config_load, timed (*seconds), with every warning and error logged (and
+ * left in errs): the start-up load and every reload. */
+struct policy *reload_load(const char *path, struct errlist *errs, double *seconds);
 /* The same for the file reload_start was given (ctl reload): also leaves
  * every warning and error line ("FILE:LINE: KEY: ...") in errs, which the
  * caller clears; *path is that file (NULL before reload_start). */
-struct errlist;
 int reload_run(struct errlist *errs, const char **path);
 
 /* `relaywarden reload -c FILE [--pid PID]`: validate FILE as the service

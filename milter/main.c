@@ -133,13 +133,8 @@ run(int argc, char **argv)
 	 * the reload thread, not kill the process by its default action. */
 	reload_block_signal();
 	log_open("relaywarden", a.foreground);
-	uint64_t t0 = stats_now_ns();
-	struct policy *p = config_load(a.config, &errs);
-	double seconds = (double)(stats_now_ns() - t0) / 1e9;
-	for (size_t i = 0; i < errs.nwarnings; i++)
-		log_warn("%s", errs.warnings[i]);
-	for (size_t i = 0; i < errs.count; i++)
-		log_err("%s", errs.lines[i]);
+	double seconds;
+	struct policy *p = reload_load(a.config, &errs, &seconds);
 	errlist_clear(&errs);
 	if (p == NULL) {
 		log_err("%s has errors; not starting", a.config);

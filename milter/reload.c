@@ -98,18 +98,27 @@ warn_fixed(const char *path, const struct policy *p, struct errlist *errs)
 		log_warn("%s", errs->warnings[i]);
 }
 
-/* Caller holds reload_lock. Every problem is logged and left in errs. */
-static int
-load_and_install(const char *path, const char *msock, const char *csock, struct errlist *errs)
+struct policy *
+reload_load(const char *path, struct errlist *errs, double *seconds)
 {
 	uint64_t t0 = stats_now_ns();
 	struct policy *p = config_load(path, errs);
-	double seconds = (double)(stats_now_ns() - t0) / 1e9;
 
+	*seconds = (double)(stats_now_ns() - t0) / 1e9;
 	for (size_t i = 0; i < errs->nwarnings; i++)
 		log_warn("%s", errs->warnings[i]);
 	for (size_t i = 0; i < errs->count; i++)
 		log_err("%s", errs->lines[i]);
+	return p;
+}
+
+/* Caller holds reload_lock. Every problem is logged and left in errs. */
+static int
+load_and_install(const char *path, const char *msock, const char *csock, struct errlist *errs)
+{
+	double seconds;
+	struct policy *p = reload_load(path, errs, &seconds);
+
 	if (p == NULL) {
 		log_err("reload of %s failed; the running policy stays in force", path);
 		stats_policy_load(true, false, seconds);
