@@ -18,6 +18,8 @@
  * refused). A plain `kill -USR1` gets no answer. */
 #define RELOAD_ASK 0x52574c44    /* "RWLD" */
 
+#include <stdio.h>
+
 struct errlist;
 struct policy;
 
@@ -35,6 +37,9 @@ struct policy *reload_load(const char *path, struct errlist *errs, double *secon
  * every warning and error line ("FILE:LINE: KEY: ...") in errs, which the
  * caller clears; *path is that file (NULL before reload_start). */
 int reload_run(struct errlist *errs, const char **path);
+/* Every error of the newest reload when it was refused (nothing after one
+ * that worked), one per line after indent. */
+void reload_print_refusal(FILE *out, const char *indent);
 
 /* `relaywarden reload -c FILE [--pid PID]`: validate FILE as the service
  * user, ask the running milter to reload, wait for its answer. */

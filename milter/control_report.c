@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "directory.h"
+#include "reload.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -215,6 +216,7 @@ control_report_status(FILE *out, const char *version)
 		fprintf(out, "last reload: %s (reloads ok %lu, failed %lu)\n",
 		    v.last_reload_failed ? "failed, the running policy stays in force" : "ok",
 		    v.reloads_ok, v.reloads_failed);
+	reload_print_refusal(out, "  ");
 	fprintf(out, "sessions: live %u, total %lu\n", v.sessions_live, v.sessions_total);
 	write_directory(out, p);
 	snapshot_release(p);

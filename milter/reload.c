@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,27 @@ reload_block_signal(void)
  * build two policies at once or install them out of order. */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *running_path, *milter_override, *control_override;
+/* Why the newest reload was refused (empty after one that worked), for
+ * `ctl status`: a reload from the mtime check or a plain kill -USR1 has
+ * no one to answer. */
+static struct errlist last_refusal;
+
+static void
+remember_refusal(const struct errlist *errs)
+{
+	errlist_clear(&last_refusal);
+	for (size_t i = 0; errs != NULL && i < errs->count; i++)
+		errlist_add(&last_refusal, NULL, 0, NULL, "%s", errs->lines[i]);
+}
+
+void
+reload_print_refusal(FILE *out, const char *indent)
+{
+	pthread_mutex_lock(&reload_lock);
+	for (size_t i = 0; i < last_refusal.count; i++)
+		fprintf(out, "%s%s\n", indent, last_refusal.lines[i]);
+	pthread_mutex_unlock(&reload_lock);
+}
 
 static void
 apply_override(char **field, const char *value)
@@ -122,6 +144,7 @@ load_and_install(const char *path, const char *msock, const char *csock, struct 
 	if (p == NULL) {
 		log_err("reload of %s failed; the running policy stays in force", path);
 		stats_policy_load(true, false, seconds);
+		remember_refusal(errs);
 		return -1;
 	}
 	apply_override(&p->milter_socket, msock);
@@ -129,6 +152,7 @@ load_and_install(const char *path, const char *msock, const char *csock, struct 
 	warn_fixed(path, p, errs);
 	snapshot_install(p);
 	stats_policy_load(true, true, seconds);
+	remember_refusal(NULL);
 	log_info("policy reloaded from %s", path);
 	return 0;
 }

@@ -91,6 +91,11 @@ want="$POL:$line: relay.enforse: unknown key (did you mean relay.enforce?)
 $POL: refused; the running policy stays in force"
 [ "$CTL_ERR" = "$want" ] || ldt_fail "a. broken reload said [$CTL_ERR], expected [$want]"
 ldt_expect "a. after the refused reload: the old policy still refuses" jdoe "<alice.smith@acme.com>" reject
+ctl status
+expect_line "a. status after the refused reload" "$CTL_OUT" \
+	"last reload: failed, the running policy stays in force \(reloads ok 0, failed 1\)"
+expect_line "a. status names the refused reload's error" "$CTL_OUT" \
+	"  $(re "$POL:$line: relay.enforse: unknown key (did you mean relay.enforce?)")"
 ldt_expect_wire "a. after the refused reload, on the wire" jdoe "<alice.smith@acme.com>" reject
 NEW_REPLY="550 5.7.1 Not your address (reloaded policy)"
 sed "s/^  exempt_users = /  reply = \"$NEW_REPLY\";\n&/" "$LDT_DIR/good.conf" >"$POL"
