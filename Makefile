@@ -146,7 +146,7 @@ FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/nu
              -lidn2 -lunistring -lpthread -lgnutls
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)/fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -Werror=implicit-function-declaration -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined $(CPPFLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LIBS)
 
 $(BUILD)/fuzz:
