@@ -19,7 +19,8 @@
 # interleaved, and print their median: two cores shared with the driver
 # make a single run vary by ±10 %.
 # BENCH_COMPARE=/path/to/another/relaywarden adds its F rows (before/after
-# a change, measured in the same run). BENCH_ONLY=F runs only the F rows.
+# a change, measured in the same run). BENCH_ONLY=F runs only the F rows;
+# BENCH_F_CONC (default "1 2 4 8 16 32 64 100") their concurrencies.
 set -euo pipefail
 BUILD=${1:-build}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -165,7 +166,7 @@ rows_b_e() { # B2, B3 and E at CONC
 }
 [ "${BENCH_ONLY:-}" = F ] || { pair B1 "$CONC"; rows_b_e; }
 
-for c in 1 2 4 8 16 32 64 100; do
+for c in ${BENCH_F_CONC:-1 2 4 8 16 32 64 100}; do
 	pair "F B1" "$c"
 done
 

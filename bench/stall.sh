@@ -12,7 +12,10 @@
 #   (e.g. 'verify_sender = { headers = false; };'), STALL_LOG its log_level
 #   (default warn), STALL_MTA=sendmail the private Sendmail instead of
 #   Postfix, STALL_SHOW=1 prints the first message's packets, STALL_BODY
-#   the body size (2000).
+#   the body size (2000). STALL_STRACE=DIR: strace -f -tt -T the MTA's
+#   processes (DIR/mta.st) and the milter (DIR/milter.st) during the run,
+#   and print the time per message the MTA waited for milter replies
+#   (bench/strace-waits.awk; bench/STALL.md, "unix: sockets").
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 WHICH=${2:-null}
@@ -78,11 +81,29 @@ if [ "$SOCK" = inet ] && [ "$WHICH" != none ]; then
 fi
 # a tcpdump line without TCP options, window and sequence numbers
 short() { sed -E 's/, (seq|ack|win|options) [^,]*(\[[^]]*\])?//g; s/ IP / /'; }
+SPIDS=()
+if [ -n "${STALL_STRACE:-}" ]; then
+	# the master and its running children (smtpd, cleanup: the MTA's milter
+	# clients), and every process they start
+	mp=${PF_MASTER_PID:-$SM_PID}
+	# shellcheck disable=SC2046
+	strace -f -tt -T -s 64 -o "$STALL_STRACE/mta.st" -p "$mp" \
+		$(pgrep -P "$mp" | sed 's/^/-p /') 2>"$STALL_STRACE/strace.err" &
+	SPIDS+=($!)
+	[ -z "$MPID" ] || { strace -f -tt -T -s 64 -o "$STALL_STRACE/milter.st" -p "$MPID" 2>>"$STALL_STRACE/strace.err" & SPIDS+=($!); }
+	wait_for 30 grep -qs "attached" "$STALL_STRACE/strace.err"
+	sleep 1         # every thread attached (strace prints a line per thread)
+fi
 t0=$(date +%s%N)
 smtp-source -c -s 1 -m 20 -l "${STALL_BODY:-2000}" -f bench@example.org -t jd@acme.com "127.0.0.1:$PF_PORT" >/dev/null
 sink_wait 20 60
 t1=$(date +%s%N)
 echo "20 messages, one session at a time: $(((t1 - t0) / 20000)) µs per message ($WHICH, $SOCK:)"
+if [ ${#SPIDS[@]} -gt 0 ]; then
+	kill "${SPIDS[@]}" 2>/dev/null || true
+	wait "${SPIDS[@]}" 2>/dev/null || true
+	awk -f "$TOP/bench/strace-waits.awk" "$STALL_STRACE/mta.st"
+fi
 if [ -n "$TPID" ]; then
 	kill "$TPID"; wait "$TPID" 2>/dev/null || true; TPID=''
 	echo "packets on the milter connection: $(grep -c IP "$DIR/cap.txt")"
