@@ -28,6 +28,13 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tests/e2e/lib/sendmail.sh
 . "$TOP/tests/e2e/lib/sendmail.sh"
 MTA=${STALL_MTA:-postfix}
+# without it the capture below would wait 30 s for nothing (`make bench-deps` installs it)
+if [ "$SOCK" = inet ] && [ "$WHICH" != none ] && ! command -v tcpdump >/dev/null; then
+	echo "bench/stall.sh: tcpdump is not installed (make bench-deps)" >&2
+	exit 1
+fi
+[ -z "${STALL_STRACE:-}" ] || command -v strace >/dev/null ||
+	{ echo "bench/stall.sh: STALL_STRACE needs strace" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-stall.XXXXXX")
 chmod 755 "$DIR"
 MPID='' TPID='' SOCKDIR=''
