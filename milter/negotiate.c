@@ -7,16 +7,11 @@
  *   MAIL     {auth_authen} (every decision of an authenticated session)
  *            and i (Sendmail's queue id is known at MAIL)
  *   RCPT     i (Postfix's queue id reaches RCPT from the second one on)
- *   DATA     i (Postfix's queue id, for the header and message lines).
- *            Postfix writes the DATA macros even when DATA itself was
- *            declined (SMFIP_NODATA), and libmilter keeps them until the
- *            next MAIL, so EOH and EOM read the queue id from there.
- *   HELO, EOH, EOM: none. Postfix repeats the EOH macros before every
- *            header and the EOM macros before every body chunk (milter8.c:
- *            eoh_macros, eod_macros): one macro packet each, which
- *            libmilter reads and parses on its own (bench/FINDINGS-15.md).
- *            Each stage with macros costs Sendmail one macro packet written
- *            on its own, then a stall over inet: (bench/STALL.md).
+ *   EOH      i (Postfix's queue id, for the header decision's line)
+ *   EOM      i only when there is no EOH (no header wanted); the queue id
+ *            seen at EOH stays for EOM
+ *   HELO, DATA: none. Each stage with macros costs Sendmail one macro
+ *            packet written on its own, then a stall (bench/STALL.md).
  */
 #include <string.h>
 
@@ -51,7 +46,7 @@ negotiate_plan(const struct policy *p, struct negotiate_plan *out)
 	out->macros[NEGOTIATE_HELO] = "";
 	out->macros[NEGOTIATE_MAIL] = "i {auth_authen}";
 	out->macros[NEGOTIATE_RCPT] = "i";
-	out->macros[NEGOTIATE_DATA] = "i";
-	out->macros[NEGOTIATE_EOH] = "";
-	out->macros[NEGOTIATE_EOM] = "";
+	out->macros[NEGOTIATE_DATA] = "";
+	out->macros[NEGOTIATE_EOH] = "i";
+	out->macros[NEGOTIATE_EOM] = out->headers ? "" : "i";
 }
