@@ -176,7 +176,7 @@ fi
 
 for c in ${BENCH_F_CONC:-1 2 4 8 16 32 64 100}; do
 	if [ -n "$B1_ROWS" ] && [ "$c" = "$CONC" ]; then
-		sed 's/^| B1 /| F B1 /' <<<"$B1_ROWS"
+		echo "${B1_ROWS//| B1 /| F B1 }"
 	else
 		pair "F B1" "$c"
 	fi
