@@ -115,6 +115,10 @@ if [ -n "$TPID" ]; then
 	kill "$TPID"; wait "$TPID" 2>/dev/null || true; TPID=''
 	echo "packets on the milter connection: $(grep -c IP "$DIR/cap.txt")"
 	echo "gaps of 30 ms or more: $(awk '{ split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/) n++ } END { print n + 0 }' "$DIR/cap.txt")"
+	# a stall is such a gap ended by the milter host's empty (delayed) ACK:
+	# the MTA's next write was held for it. A gap ended by the MTA's own
+	# empty ACK, or by its data, is idle time (SMTP pace, the next session).
+	echo "  of which the milter host's delayed ACK (a held MTA write): $(awk -v m="127.0.0.1.$MPORT >" '{ split($1, t, ":"); if (t[3] + 0 >= 0.030 && index($0, m) && / length 0/) n++ } END { print n + 0 }' "$DIR/cap.txt")"
 	# the first three gaps, each with the three packets before it and the one after
 	awk '{ l[NR] = $0; split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/ && n < 3) g[++n] = NR }
 		END { for (k = 1; k <= n; k++) { print "--"; for (j = g[k] - 3; j <= g[k] + 1; j++) if (j > 0) print l[j] } }' \
