@@ -15,8 +15,9 @@ $(BUILD)/bench:
 	mkdir -p $@
 
 # Postfix's ldap: table, for row C (its own sender_login_maps check);
-# valgrind for bench/callgrind.sh; tcpdump for bench/stall.sh.
-BENCH_PKGS := postfix-ldap valgrind tcpdump
+# valgrind for bench/callgrind.sh; tcpdump for bench/stall.sh (strace for
+# its STALL_STRACE mode).
+BENCH_PKGS := postfix-ldap valgrind tcpdump strace
 
 .PHONY: bench bench-deps bench-tools soak
 SOAK_SECONDS ?= 600

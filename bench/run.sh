@@ -19,7 +19,8 @@
 # interleaved, and print their median: two cores shared with the driver
 # make a single run vary by ±10 %.
 # BENCH_COMPARE=/path/to/another/relaywarden adds its F rows (before/after
-# a change, measured in the same run). BENCH_ONLY=F runs only the F rows.
+# a change, measured in the same run). BENCH_ONLY=F runs only the F rows;
+# BENCH_F_CONC (default "1 2 4 8 16 32 64 100") their concurrencies.
 set -euo pipefail
 BUILD=${1:-build}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -163,10 +164,22 @@ rows_b_e() { # B2, B3 and E at CONC
 		stop_milter
 	done
 }
-[ "${BENCH_ONLY:-}" = F ] || { pair B1 "$CONC"; rows_b_e; }
+# B1's pair at CONC is also the F row at CONC (the same measurement:
+# printed twice, measured once)
+B1_ROWS=''
+if [ "${BENCH_ONLY:-}" != F ]; then
+	B1_ROWS=$(pair B1 "$CONC")
+	echo "$B1_ROWS"
+	A_TPS=$(awk -F'|' 'NR == 1 { print $4 + 0 }' <<<"$B1_ROWS")   # B2, B3, E: to this A
+	rows_b_e
+fi
 
-for c in 1 2 4 8 16 32 64 100; do
-	pair "F B1" "$c"
+for c in ${BENCH_F_CONC:-1 2 4 8 16 32 64 100}; do
+	if [ -n "$B1_ROWS" ] && [ "$c" = "$CONC" ]; then
+		echo "${B1_ROWS//| B1 /| F B1 }"
+	else
+		pair "F B1" "$c"
+	fi
 done
 
 [ "${BENCH_ONLY:-}" != F ] || exit 0

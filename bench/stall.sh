@@ -12,7 +12,10 @@
 #   (e.g. 'verify_sender = { headers = false; };'), STALL_LOG its log_level
 #   (default warn), STALL_MTA=sendmail the private Sendmail instead of
 #   Postfix, STALL_SHOW=1 prints the first message's packets, STALL_BODY
-#   the body size (2000).
+#   the body size (2000). STALL_STRACE=DIR: strace -f -tt -T the MTA's
+#   processes (DIR/mta.st) and the milter (DIR/milter.st) during the run,
+#   and print the time per message the MTA waited for milter replies
+#   (bench/strace-waits.awk; bench/STALL.md, "unix: sockets").
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 WHICH=${2:-null}
@@ -25,6 +28,13 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../tests/e2e/lib/sendmail.sh
 . "$TOP/tests/e2e/lib/sendmail.sh"
 MTA=${STALL_MTA:-postfix}
+# without it the capture below would wait 30 s for nothing (`make bench-deps` installs it)
+if [ "$SOCK" = inet ] && [ "$WHICH" != none ] && ! command -v tcpdump >/dev/null; then
+	echo "bench/stall.sh: tcpdump is not installed (make bench-deps)" >&2
+	exit 1
+fi
+[ -z "${STALL_STRACE:-}" ] || command -v strace >/dev/null ||
+	{ echo "bench/stall.sh: STALL_STRACE needs strace" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/rw-stall.XXXXXX")
 chmod 755 "$DIR"
 MPID='' TPID='' SOCKDIR=''
@@ -78,15 +88,37 @@ if [ "$SOCK" = inet ] && [ "$WHICH" != none ]; then
 fi
 # a tcpdump line without TCP options, window and sequence numbers
 short() { sed -E 's/, (seq|ack|win|options) [^,]*(\[[^]]*\])?//g; s/ IP / /'; }
+SPIDS=()
+if [ -n "${STALL_STRACE:-}" ]; then
+	# the master and its running children (smtpd, cleanup: the MTA's milter
+	# clients), and every process they start
+	mp=${PF_MASTER_PID:-$SM_PID}
+	# shellcheck disable=SC2046
+	strace -f -tt -T -s 64 -o "$STALL_STRACE/mta.st" -p "$mp" \
+		$(pgrep -P "$mp" | sed 's/^/-p /') 2>"$STALL_STRACE/strace.err" &
+	SPIDS+=($!)
+	[ -z "$MPID" ] || { strace -f -tt -T -s 64 -o "$STALL_STRACE/milter.st" -p "$MPID" 2>>"$STALL_STRACE/strace.err" & SPIDS+=($!); }
+	wait_for 30 grep -qs "attached" "$STALL_STRACE/strace.err"
+	sleep 1         # every thread attached (strace prints a line per thread)
+fi
 t0=$(date +%s%N)
 smtp-source -c -s 1 -m 20 -l "${STALL_BODY:-2000}" -f bench@example.org -t jd@acme.com "127.0.0.1:$PF_PORT" >/dev/null
 sink_wait 20 60
 t1=$(date +%s%N)
 echo "20 messages, one session at a time: $(((t1 - t0) / 20000)) µs per message ($WHICH, $SOCK:)"
+if [ ${#SPIDS[@]} -gt 0 ]; then
+	kill "${SPIDS[@]}" 2>/dev/null || true
+	wait "${SPIDS[@]}" 2>/dev/null || true
+	awk -f "$TOP/bench/strace-waits.awk" "$STALL_STRACE/mta.st"
+fi
 if [ -n "$TPID" ]; then
 	kill "$TPID"; wait "$TPID" 2>/dev/null || true; TPID=''
 	echo "packets on the milter connection: $(grep -c IP "$DIR/cap.txt")"
 	echo "gaps of 30 ms or more: $(awk '{ split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/) n++ } END { print n + 0 }' "$DIR/cap.txt")"
+	# a stall is such a gap ended by the milter host's empty (delayed) ACK:
+	# the MTA's next write was held for it. A gap ended by the MTA's own
+	# empty ACK, or by its data, is idle time (SMTP pace, the next session).
+	echo "  of which the milter host's delayed ACK (a held MTA write): $(awk -v m="127.0.0.1.$MPORT >" '{ split($1, t, ":"); if (t[3] + 0 >= 0.030 && index($0, m) && / length 0/) n++ } END { print n + 0 }' "$DIR/cap.txt")"
 	# the first three gaps, each with the three packets before it and the one after
 	awk '{ l[NR] = $0; split($1, t, ":"); if (t[3] + 0 >= 0.030 && $0 !~ /Flags \[S\]/ && n < 3) g[++n] = NR }
 		END { for (k = 1; k <= n; k++) { print "--"; for (j = g[k] - 3; j <= g[k] + 1; j++) if (j > 0) print l[j] } }' \
