@@ -137,6 +137,17 @@ slot_is(const struct slot *s, unsigned stage, unsigned decision, const char *rul
 	    strcmp(s->code, code) == 0;
 }
 
+/* src cut to len - 1 bytes. Not snprintf: this runs for every decision,
+ * and a format pass costs more than the rest of the counting. */
+static void
+label_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* The slot of this label set, claimed if new; NULL when the table is full. */
 static struct slot *
 slot_find(unsigned stage, unsigned decision, const char *long_rule, const char *long_code)
@@ -145,8 +156,8 @@ slot_find(unsigned stage, unsigned decision, const char *long_rule, const char *
 
 	/* named, hashed and compared as stored: a label longer than its field
 	 * must find its slot again, not claim a new one each time */
-	snprintf(rule, sizeof(rule), "%s", long_rule);
-	snprintf(code, sizeof(code), "%s", long_code);
+	label_copy(rule, sizeof(rule), long_rule);
+	label_copy(code, sizeof(code), long_code);
 	uint32_t h = slot_hash(stage, decision, rule, code);
 
 	for (size_t probe = 0; probe < SLOTS; probe++) {
