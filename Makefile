@@ -12,7 +12,7 @@ WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-pr
             -Wswitch-enum -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude $(shell pkg-config --cflags libconfig 2>/dev/null)
 LDLIBS   := -lmilter -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
-            -lidn2 -lunistring -lgnutls -lpthread
+            -lidn2 -lunistring -lgnutls -lhiredis -lpthread
 # (-lgnutls: ldap_tls.c names why a certificate did not verify; libldap's
 # GnuTLS says only "(unknown error code)".)
 SANITIZE ?=
@@ -26,6 +26,7 @@ LIB_SRCS += directory_ldap_groups directory_ldap_values
 LIB_SRCS += stats stats_prometheus directory_metered
 LIB_SRCS += metrics metrics_http metrics_listen
 LIB_SRCS += control control_report ctl_ask ctl_client ctl_top
+LIB_SRCS += rate_limit rate_store rate_redis config_rate
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)
@@ -111,7 +112,7 @@ check: test-deps
 # own modules' functions); and no two modules call each other, directly or
 # round a cycle (tests/cycles.py).
 PURE_MODS := address controls decision encoded_word errlist header header_display idn metrics_http metrics_listen negotiate ip domain host_set addr_set policy policy_headers received \
-             reply session session_log strlist strmap text_fold
+             rate_limit reply session session_log strlist strmap text_fold
 IMPURE_SYMS := ^(smfi_|ldap_|ber_|ares_)|^(socket|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|open|open64|openat|creat|fopen|fopen64|fdopen|read|write|pread|pwrite|close|fclose|fread|fwrite|fgets|fputs|fputc|putc|fprintf|vfprintf|printf|vprintf|puts|putchar|stat|stat64|lstat|fstat|unlink|rename|mkdir|getaddrinfo|gethostbyname|syslog|vsyslog)$$
 purity: $(LIB_OBJS) $(MILTER_OBJS)
 	@! grep -nE '#include *[<"](libmilter/mfapi\.h|ldap\.h|ares\.h)' \
@@ -143,7 +144,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := address header encoded_word config session idn received
 FUZZ_SRCS := $(LIB_SRCS:%=milter/%.c)
 FUZZ_LIBS := -lldap -llber -lcares $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) \
-             -lidn2 -lunistring -lpthread -lgnutls
+             -lidn2 -lunistring -lpthread -lgnutls -lhiredis
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)/fuzz
 	clang -std=c11 -D_GNU_SOURCE -Werror=implicit-function-declaration -g -O1 -fsanitize=fuzzer,address,undefined \

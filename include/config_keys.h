@@ -16,7 +16,7 @@
 enum key_type {
 	K_SECTION, K_BOOL, K_INT, K_STRING, K_PATH, K_ENUM, K_LOGLEVEL, K_CHAR,
 	K_DOMAINS, K_LOCAL_DOMAINS, K_HOSTS, K_NETWORKS, K_ADDRS, K_LOGINS, K_STRLIST, K_ZONES,
-	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES, K_GROUPS,
+	K_SERVERS, K_REPLY, K_DNSBL, K_PROFILES, K_GROUPS, K_RATE_LIMITS,
 };
 
 struct config_key {
@@ -61,6 +61,8 @@ void config_default_reply(struct reply *r, enum reply_class klass, const char *t
 void config_keys_defaults(struct policy *p);
 /* Frees what every key's value owns (the table walked again). */
 void config_keys_free(struct policy *p);
+/* Reads rate_limits = ( ... ) into ctx->policy (config_rate.c). */
+void config_rate_limits_apply(config_setting_t *s, struct config_ctx *ctx);
 /* Frees connection.dnsbl's zones. */
 void config_keys_dnsbl_free(struct connection_policy *cp);
 /* Levenshtein distance of a and b ((size_t)-1 when b is too long). */

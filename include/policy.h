@@ -25,6 +25,8 @@
 #include "directory_ldap.h"
 #include "log.h"
 #include "netmatch.h"
+#include "rate_limit.h"
+#include "rate_store.h"
 #include "reply.h"
 #include "strmap.h"
 
@@ -171,6 +173,13 @@ struct policy {
 	struct reply directory_reply;       /* 451 4.7.1 Directory unavailable ... */
 	struct reply internal_reply;        /* 451 4.3.0 for impossible states */
 	struct reply malformed_reply;       /* 550 5.7.1 ... malformed originator header */
+	/* rate_limits (a profile has its own, or the base's) and the store
+	 * they count in (process-wide: the base's, borrowed by profiles). */
+	struct rate_limit *rate_limits;
+	size_t nrate_limits;
+	struct rate_store_config rate_store_cfg;
+	struct reply rate_store_reply;      /* 451 4.7.1 Rate limit store unavailable ... */
+	struct rate_store *rate_store;
 };
 
 void config_free(struct policy *p);

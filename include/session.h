@@ -53,6 +53,7 @@ struct session {
 	struct relay_state relay;
 	char *auth;                     /* {auth_authen}, whole; NULL when not authenticated */
 	unsigned errors;                /* refusals so far, for error_limit */
+	bool rate_peek;                 /* explain: rate limits are read, never counted */
 	struct message msg;
 };
 

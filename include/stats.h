@@ -15,6 +15,7 @@
 
 #include "decision.h"
 #include "directory.h"
+#include "rate_store.h"
 
 /* Stages in the words of the decision log line ("connect", "mail", "rcpt",
  * "header", "message"); an unknown word is counted as "other". */
@@ -36,6 +37,13 @@ void stats_directory_search(const char *backend);
  * it took; a DNS cache hit that spared a question. */
 void stats_dns_query(bool failed, uint64_t nanoseconds);
 void stats_dns_cache_hit(void);
+
+/* One rate-limit check answered by store "memory", "redis" or "local"
+ * (memory while Redis is away); whether Redis answered last. */
+#define STATS_RATE_STORES 3
+extern const char *const stats_rate_store_words[STATS_RATE_STORES];
+void stats_rate_check(const char *store, enum rate_answer a);
+void stats_rate_store_up(bool up);
 
 /* A policy load: at start-up (reload false) or a reload; ok when it was
  * installed. seconds is how long loading and validating took. */
@@ -75,6 +83,8 @@ struct stats_view {
 	double load_seconds;                      /* how long loading it took */
 	bool last_reload_failed;                  /* the newest load attempt was refused */
 	unsigned long decisions_dropped;          /* label sets beyond the table */
+	unsigned long rate_checks[STATS_RATE_STORES][3];  /* by store, by enum rate_answer */
+	int rate_store_up;                        /* 1 / 0; -1: Redis never asked */
 };
 
 void stats_read(struct stats_view *v);

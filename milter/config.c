@@ -27,7 +27,7 @@
 /* Process-wide settings: one value for every listener. */
 static const char *const not_in_profiles[] = {
 	"milter", "control", "metrics", "log_level", "config_update_interval", "directory", "dns", "profiles",
-	"groups", NULL
+	"rate_store", "groups", NULL
 };
 
 /* In a profile's top level: skips daemon_name, refuses process-wide keys.
@@ -311,10 +311,12 @@ config_load(const char *path, struct errlist *errs)
 		size_t late = errs->count;
 		open_directory(&ctx);
 		p->dns = dns_new(&p->dns_servers, p->dns_timeout, path, errs);
+		p->rate_store = rate_store_open(&p->rate_store_cfg, path, errs);
 		add_lines(&cfg, path, errs, late);
 		for (size_t i = 0; i < p->nprofiles; i++) {
 			p->profiles[i]->directory = p->directory;
 			p->profiles[i]->dns = p->dns;
+			p->profiles[i]->rate_store = p->rate_store;
 		}
 	}
 	config_destroy(&cfg);
@@ -355,6 +357,7 @@ config_free(struct policy *p)
 	if (p->base == NULL) {       /* profiles borrow these */
 		directory_free(p->directory);
 		dns_free(p->dns);
+		rate_store_free(p->rate_store);
 	}
 	free(p);
 }

@@ -162,6 +162,7 @@ add_element(const struct config_key *k, struct config_ctx *ctx, const char *v, c
 		return 0;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
 	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS:
+	case K_RATE_LIMITS:
 		break;
 	}
 	snprintf(err, errlen, "internal error: key type %d is not a list", (int)k->type);
@@ -203,6 +204,7 @@ reset_list(const struct config_key *k, struct config_ctx *ctx)
 		return;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
 	case K_LOGLEVEL: case K_CHAR: case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS:
+	case K_RATE_LIMITS:
 		return;
 	}
 }
@@ -334,6 +336,9 @@ config_key_apply(const struct config_key *k, config_setting_t *s, struct config_
 		return;
 	case K_DNSBL:
 		apply_dnsbl(s, ctx);
+		return;
+	case K_RATE_LIMITS:
+		config_rate_limits_apply(s, ctx);
 		return;
 	case K_PROFILES:
 		return;           /* config.c builds each profile as a whole policy */

@@ -18,7 +18,7 @@ config_groups_is_name(enum key_type t, const char *v)
 		break;
 	case K_SECTION: case K_BOOL: case K_INT: case K_STRING: case K_PATH: case K_ENUM:
 	case K_LOGLEVEL: case K_CHAR: case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
-	case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS:
+	case K_REPLY: case K_DNSBL: case K_PROFILES: case K_GROUPS: case K_RATE_LIMITS:
 		return false;
 	}
 	/* a libconfig setting name: a letter, then letters, digits, - and _ */

@@ -24,6 +24,8 @@ static const char *const backend_names[] = { "file", "ldap", NULL };
 static const char *const groups_names[] = { "none", "external", "all", NULL };
 static const char *const nested_names[] = { "none", "in_chain", "member_of", NULL };
 static const char *const headers_rule_names[] = { "domino", "from_and_sender", NULL };
+static const char *const rate_backend_names[] = { "memory", "redis", NULL };
+static const char *const rate_failure_names[] = { "tempfail", "local", NULL };
 
 #define F(field) offsetof(struct policy, field)
 /* The last argument is the default, written as a value of the policy file
@@ -150,6 +152,15 @@ static const struct config_key keys[] = {
 	KEY("directory.ldap.key_file", K_PATH, ldap.key_file, NULL),
 	INT("directory.ldap.timeout", ldap.timeout, 1, 60, "3"),
 	INT("directory.ldap.pool_size", ldap.pool_size, 1, 64, "4"),
+	KEY("rate_limits", K_RATE_LIMITS, rate_limits, NULL),
+	SECTION("rate_store"),
+	ENUM("rate_store.backend", rate_store_cfg.backend, rate_backend_names, "memory"),
+	KEY("rate_store.uris", K_STRLIST, rate_store_cfg.uris, NULL),
+	INT("rate_store.timeout", rate_store_cfg.timeout, 1, 60, "1"),
+	ENUM("rate_store.on_failure", rate_store_cfg.on_failure, rate_failure_names, "tempfail"),
+	KEY("rate_store.password_file", K_PATH, rate_store_cfg.password_file, NULL),
+	INT("rate_store.pool_size", rate_store_cfg.pool_size, 1, 64, "4"),
+	REPLY("rate_store.reply", rate_store_reply, REPLY_TEMPFAIL, "451 4.7.1 Rate limit store unavailable, try again later"),
 	KEY("profiles", K_PROFILES, profiles, NULL),
 };
 
@@ -191,7 +202,7 @@ config_type_words(enum key_type t)
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
 	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return "a list of strings, [ \"...\", ... ]";
-	case K_DNSBL: case K_PROFILES: return "a list of groups, ( { ... }, ... )";
+	case K_DNSBL: case K_PROFILES: case K_RATE_LIMITS: return "a list of groups, ( { ... }, ... )";
 	case K_GROUPS: return "a group of lists, { Name = [ \"...\", ... ]; ... }";
 	case K_SECTION: return "a group, { ... }";
 	}
@@ -211,7 +222,7 @@ type_fits(enum key_type t, const config_setting_t *s)
 	case K_DOMAINS: case K_LOCAL_DOMAINS: case K_HOSTS: case K_NETWORKS: case K_ADDRS:
 	case K_LOGINS: case K_STRLIST: case K_ZONES: case K_SERVERS:
 		return is_list(s);
-	case K_DNSBL: case K_PROFILES: return st == CONFIG_TYPE_LIST;
+	case K_DNSBL: case K_PROFILES: case K_RATE_LIMITS: return st == CONFIG_TYPE_LIST;
 	case K_SECTION: case K_GROUPS: return st == CONFIG_TYPE_GROUP;
 	}
 	return false;
@@ -319,7 +330,7 @@ key_default(struct policy *p, const struct config_key *k)
 	const char *def = k->def;
 
 	switch (k->type) {
-	case K_SECTION: case K_DNSBL: case K_PROFILES: case K_GROUPS:
+	case K_SECTION: case K_DNSBL: case K_PROFILES: case K_GROUPS: case K_RATE_LIMITS:
 		return;
 	case K_BOOL: *FIELD(p, k, bool) = def != NULL && strcmp(def, "true") == 0; return;
 	case K_INT: *FIELD(p, k, int) = def != NULL ? atoi(def) : 0; return;
@@ -364,6 +375,11 @@ key_free(struct policy *p, const struct config_key *k)
 	case K_LOGINS: strmap_free(*FIELD(p, k, struct strmap *)); return;
 	case K_STRLIST: case K_ZONES: case K_SERVERS: strlist_free(FIELD(p, k, struct strlist)); return;
 	case K_DNSBL: config_keys_dnsbl_free(FIELD(p, k, struct connection_policy)); return;
+	case K_RATE_LIMITS:
+		rate_limits_free(p->rate_limits, p->nrate_limits);
+		p->rate_limits = NULL;
+		p->nrate_limits = 0;
+		return;
 	}
 }
 

@@ -212,6 +212,8 @@ run_transaction(struct policy *p, const struct explain_args *a)
 	struct trace t = { emit, NULL };
 	struct session *s = session_new(p);
 	struct decision d;
+
+	s->rate_peek = true;    /* explain shows the counts; it never sends mail */
 	char from[ADDRESS_TEXT_MAX + 2], rcpt[ADDRESS_TEXT_MAX + 2];
 	int worst = 0;
 

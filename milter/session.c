@@ -284,6 +284,29 @@ rcpt_cheap_checks(const struct session *s, const struct address *a, struct decis
 		d->reason = why;        /* the relay verdict is the reason a recipient passes */
 }
 
+/* The rate limits come last, so that only a recipient every other check
+ * lets through is counted (and a refused one never waits for Redis). */
+static void
+check_rate(struct session *s, struct decision *d, const struct trace *t)
+{
+	const struct policy *p = s->policy;
+	const struct message *m = &s->msg;
+	struct rate_take takes[RATE_LIMITS_MAX];
+	size_t which[RATE_LIMITS_MAX], over = 0;
+	const char *store = "memory";
+	char why[256] = "";
+	struct rate_facts f = { &s->client, s->auth,
+		m->looked_up && m->lookup == LOOKUP_FOUND && m->user != NULL ? m->user->login : NULL,
+		&m->from, m->accepted == 0 };
+	size_t n = rate_limit_takes(p, &f, takes, which, t);
+
+	if (n == 0)
+		return;
+	enum rate_answer a = rate_store_take(p->rate_store, takes, n, s->rate_peek, &over, &store,
+	    why, sizeof(why));
+	rate_limit_decide(p, takes, which, n, a, over, store, why, d, t);
+}
+
 /* RCPT: every cheap check first; the directory only for a recipient they
  * let through (a refused one never waits for an LDAP timeout). */
 void
@@ -305,6 +328,8 @@ session_rcpt(struct session *s, const char *rcpt, struct decision *d, const stru
 		decision_trace(t, "directory: recipient %s: %s", key, directory_result_name(rf.lookup));
 		policy_decide_recipient(p, &s->relay, &rf, d, t);
 	}
+	if (d->action == DECISION_CONTINUE && p->nrate_limits > 0)
+		check_rate(s, d, t);
 	policy_finish(p, &s->errors, d, t);
 	note_would_reject(s, d);
 	s->msg.accepted += d->action == DECISION_CONTINUE;

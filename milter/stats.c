@@ -54,6 +54,10 @@ static struct histogram dns_latency;
 static atomic_ulong reloads_ok, reloads_failed, generation;
 static atomic_ullong loaded_at_ns, load_ns, start_ns;
 static atomic_bool last_failed;
+static atomic_ulong rate_checks[STATS_RATE_STORES][3];
+static atomic_int rate_up = -1;
+
+const char *const stats_rate_store_words[STATS_RATE_STORES] = { "memory", "redis", "local" };
 
 uint64_t
 stats_now_ns(void)
@@ -278,6 +282,23 @@ stats_dns_cache_hit(void)
 }
 
 void
+stats_rate_check(const char *store, enum rate_answer a)
+{
+	size_t i = 0;
+
+	while (i + 1 < STATS_RATE_STORES && strcmp(stats_rate_store_words[i], store) != 0)
+		i++;
+	if ((unsigned)a < 3)
+		atomic_fetch_add_explicit(&rate_checks[i][a], 1, memory_order_relaxed);
+}
+
+void
+stats_rate_store_up(bool up)
+{
+	atomic_store_explicit(&rate_up, up ? 1 : 0, memory_order_relaxed);
+}
+
+void
 stats_policy_load(bool reload, bool ok, double seconds)
 {
 	note_start();
@@ -333,4 +354,8 @@ stats_read(struct stats_view *v)
 	v->load_seconds = (double)atomic_load(&load_ns) / 1e9;
 	v->last_reload_failed = atomic_load(&last_failed);
 	v->decisions_dropped = atomic_load(&dropped);
+	for (size_t i = 0; i < STATS_RATE_STORES; i++)
+		for (size_t j = 0; j < 3; j++)
+			v->rate_checks[i][j] = atomic_load(&rate_checks[i][j]);
+	v->rate_store_up = atomic_load(&rate_up);
 }

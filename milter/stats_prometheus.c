@@ -160,6 +160,24 @@ write_policy(FILE *out, const struct stats_view *v)
 	fprintf(out, "relaywarden_policy_load_duration_seconds %.6f\n", v->load_seconds);
 }
 
+static void
+write_rate(FILE *out, const struct stats_view *v)
+{
+	static const char *const results[] = { "ok", "over", "unavailable" };
+
+	family(out, "rate_checks_total", "counter",
+	    "Rate-limit checks by store (memory, redis, local: memory while Redis is away) and "
+	    "result (ok, over a limit, store unavailable).");
+	for (size_t i = 0; i < STATS_RATE_STORES; i++)
+		for (size_t j = 0; j < 3; j++)
+			fprintf(out, "relaywarden_rate_checks_total{store=\"%s\",result=\"%s\"} %lu\n",
+			    stats_rate_store_words[i], results[j], v->rate_checks[i][j]);
+	if (v->rate_store_up < 0)
+		return;
+	family(out, "rate_store_up", "gauge", "1 when Redis answered the last rate-limit check.");
+	fprintf(out, "relaywarden_rate_store_up %d\n", v->rate_store_up);
+}
+
 void
 stats_prometheus_write(FILE *out, const char *version)
 {
@@ -171,4 +189,5 @@ stats_prometheus_write(FILE *out, const char *version)
 	write_directory(out, &v);
 	write_dns(out, &v);
 	write_policy(out, &v);
+	write_rate(out, &v);
 }
