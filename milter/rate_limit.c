@@ -46,9 +46,11 @@ client_value(const struct client_facts *c, char *out, size_t len)
 	ip_format(&ip, out, len);
 }
 
-/* The value a limit counts under; false when it does not apply (no login). */
+/* The value a limit counts under; false when it does not apply (no login).
+ * delim is verify_sender.recipient_delimiter. */
 static bool
-key_value(const struct rate_limit *l, const struct rate_facts *f, char *out, size_t len)
+key_value(const struct rate_limit *l, const struct rate_facts *f, char delim, char *out,
+    size_t len)
 {
 	switch (l->key) {
 	case RATE_KEY_LOGIN:
@@ -64,10 +66,10 @@ key_value(const struct rate_limit *l, const struct rate_facts *f, char *out, siz
 			snprintf(out, len, "<>");
 			return true;
 		}
-		/* one mailbox, one counter: the local part's case does not make
-		 * another (nor does anything MAIL would have refused) */
+		/* one mailbox, one counter: neither the local part's case nor a
+		 * +tag makes another (nor does anything MAIL would have refused) */
 		char key[ADDRESS_TEXT_MAX];
-		if (!address_key(f->from, '\0', key, sizeof(key)))
+		if (!address_key(f->from, delim, key, sizeof(key)))
 			snprintf(key, sizeof(key), "%s", f->from->local);
 		fold(key, out, len);
 		return true;
@@ -104,7 +106,7 @@ rate_limit_takes(const struct policy *p, const struct rate_facts *f, struct rate
 
 	for (size_t i = 0; i < p->nrate_limits && n < RATE_LIMITS_MAX; i++) {
 		const struct rate_limit *l = &p->rate_limits[i];
-		if (!key_value(l, f, value, sizeof(value))) {
+		if (!key_value(l, f, p->verify_sender.delimiter, value, sizeof(value))) {
 			decision_trace(t, "rate limit %s: no login, does not apply", l->name);
 			continue;
 		}

@@ -236,7 +236,7 @@ test_sender_limit_exempt_login_report_only(void **state)
 	message(s, NULL, "<Someone@Other.Example>", &d);
 	assert_int_equal(d.action, DECISION_CONTINUE);
 	assert_false(d.would_reject);
-	message(s, NULL, "<someone@other.example>", &d);
+	message(s, NULL, "<someone+tag@other.example>", &d);
 	assert_int_equal(d.action, DECISION_CONTINUE);
 	assert_true(d.would_reject);
 	assert_string_equal(d.rule, "rate_limit");
