@@ -37,6 +37,9 @@ struct rate_redis;
 struct rate_redis *rate_redis_new(const struct strlist *uris, int timeout, int pool_size,
     const char *password, const char *on_failure, const char *path, struct errlist *errs);
 void rate_redis_free(struct rate_redis *r);
+/* "up (127.0.0.1:6379)", "down since 2026-12-02T10:00:00Z: WHY" or "not
+ * asked yet", for `ctl status`. */
+void rate_redis_health(struct rate_redis *r, char *buf, size_t len);
 enum rate_answer rate_redis_take(struct rate_redis *r, struct rate_take *takes, size_t n,
     bool peek, size_t *over, char *why, size_t len);
 

@@ -72,6 +72,9 @@ void rate_store_free(struct rate_store *s);
 enum rate_answer rate_store_take(struct rate_store *s, struct rate_take *takes, size_t n,
     bool peek, size_t *over, const char **used, char *why, size_t len);
 
+/* One line for `ctl status`: "memory, N keys" or "redis, on_failure=...: up (...)". */
+void rate_store_health(struct rate_store *s, char *buf, size_t len);
+
 /* The process's memory table, with the clock given: for the unit tests
  * and for rate_store_take. now_ms is any monotonic millisecond clock. */
 enum rate_answer rate_memory_take(struct rate_take *takes, size_t n, bool peek,

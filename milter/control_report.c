@@ -158,6 +158,12 @@ control_report_stats(FILE *out)
 	iso_time(v.loaded_at, when, sizeof(when));
 	fprintf(out, "reloads: ok %lu, failed %lu; generation %lu, loaded %s in %.3f s\n",
 	    v.reloads_ok, v.reloads_failed, v.generation, when, v.load_seconds);
+	for (size_t i = 0; i < STATS_RATE_STORES; i++) {
+		const unsigned long *c = v.rate_checks[i];
+		if (c[RATE_OK] + c[RATE_OVER] + c[RATE_UNAVAILABLE] > 0)
+			fprintf(out, "rate checks (%s): ok %lu, over %lu, unavailable %lu\n",
+			    stats_rate_store_words[i], c[RATE_OK], c[RATE_OVER], c[RATE_UNAVAILABLE]);
+	}
 }
 
 static void
@@ -219,5 +225,10 @@ control_report_status(FILE *out, const char *version)
 	reload_print_refusal(out, "  ");
 	fprintf(out, "sessions: live %u, total %lu\n", v.sessions_live, v.sessions_total);
 	write_directory(out, p);
+	if (p->nrate_limits > 0 || p->rate_store_cfg.backend == RATE_BACKEND_REDIS) {
+		char rs[768];
+		rate_store_health(p->rate_store, rs, sizeof(rs));
+		fprintf(out, "rate store: %s\n", rs);
+	}
 	snapshot_release(p);
 }

@@ -87,6 +87,10 @@ struct rate_redis {
 	atomic_size_t next;             /* round robin over the pool */
 	atomic_bool down;
 	_Atomic uint64_t retry_at_ms;
+	atomic_int asked;               /* 0 never, 1 answered, -1 failed */
+	pthread_mutex_t health_lock;    /* the two below */
+	time_t down_since;
+	char last_error[256];
 };
 
 int
@@ -184,6 +188,7 @@ rate_redis_new(const struct strlist *uris, int timeout, int pool_size, const cha
 	r->password = password != NULL ? xstrdup(password) : NULL;
 	r->on_failure = on_failure;
 	r->npool = pool_size > 0 ? (size_t)pool_size : 1;
+	pthread_mutex_init(&r->health_lock, NULL);
 	r->pool = xcalloc(r->npool, sizeof(*r->pool));
 	for (size_t i = 0; i < r->npool; i++)
 		pthread_mutex_init(&r->pool[i].lock, NULL);
@@ -203,6 +208,7 @@ rate_redis_free(struct rate_redis *r)
 			redisFree(r->pool[i].c);
 		pthread_mutex_destroy(&r->pool[i].lock);
 	}
+	pthread_mutex_destroy(&r->health_lock);
 	free(r->pool);
 	free(r->uris);
 	free(r->password);
@@ -385,8 +391,15 @@ static void
 mark_down(struct rate_redis *r, const char *why)
 {
 	atomic_store(&r->retry_at_ms, now_ms() + RETRY_AFTER_MS);
+	atomic_store(&r->asked, -1);
 	stats_rate_store_up(false);
-	if (!atomic_exchange(&r->down, true))
+	bool was_down = atomic_exchange(&r->down, true);
+	pthread_mutex_lock(&r->health_lock);
+	if (!was_down)
+		r->down_since = time(NULL);
+	snprintf(r->last_error, sizeof(r->last_error), "%s", why);
+	pthread_mutex_unlock(&r->health_lock);
+	if (!was_down)
 		log_err("rate store redis unavailable: %s (on_failure=%s)", why, r->on_failure);
 }
 
@@ -396,6 +409,7 @@ mark_up(struct rate_redis *r, size_t uri)
 	char name[300];
 
 	stats_rate_store_up(true);
+	atomic_store(&r->asked, 1);
 	if (!atomic_exchange(&r->down, false))
 		return;
 	uri_name(&r->uris[uri], name, sizeof(name));
@@ -421,6 +435,29 @@ try_once(struct rate_redis *r, struct conn *c, struct args *a, size_t uri, bool 
 	redisFree(c->c);           /* after a timeout its reply may still come */
 	c->c = NULL;
 	return NULL;
+}
+
+void
+rate_redis_health(struct rate_redis *r, char *buf, size_t len)
+{
+	char name[300], when[32];
+	int asked = atomic_load(&r->asked);
+
+	if (asked == 0) {
+		snprintf(buf, len, "not asked yet");
+		return;
+	}
+	if (asked > 0) {
+		uri_name(&r->uris[atomic_load(&r->current) % r->nuris], name, sizeof(name));
+		snprintf(buf, len, "up (%s)", name);
+		return;
+	}
+	pthread_mutex_lock(&r->health_lock);
+	struct tm tm;
+	gmtime_r(&r->down_since, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, len, "down since %s, last error: %s", when, r->last_error);
+	pthread_mutex_unlock(&r->health_lock);
 }
 
 enum rate_answer

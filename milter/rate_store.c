@@ -300,6 +300,20 @@ rate_store_free(struct rate_store *s)
 	free(s);
 }
 
+void
+rate_store_health(struct rate_store *s, char *buf, size_t len)
+{
+	char redis[512];
+
+	if (s->backend == RATE_BACKEND_MEMORY) {
+		snprintf(buf, len, "memory, %zu key(s)", rate_memory_count());
+		return;
+	}
+	rate_redis_health(s->redis, redis, sizeof(redis));
+	snprintf(buf, len, "redis, on_failure=%s: %s", s->on_failure == RATE_FAIL_LOCAL ? "local" :
+	    "tempfail", redis);
+}
+
 enum rate_answer
 rate_store_take(struct rate_store *s, struct rate_take *takes, size_t n, bool peek,
     size_t *over, const char **used, char *why, size_t len)
