@@ -6,6 +6,10 @@
 # at MAIL FROM and nothing reaches the sink; with AUTH, or from an address
 # in connection.anonymous_hosts (SMTPAllowConnectionsAnonymous=1, here a
 # named group), the message is delivered; port 25 (no profile) is untouched.
+# The profile also has a per-login rate limit (issue 19, 2 messages an
+# hour): jdoe's third authenticated message gets Postfix's 451 for the
+# recipient, with the exact text, and is not delivered; the anonymous
+# scanner (no login) is not limited by it.
 # Usage: tests/e2e/t-postfix-require-auth.sh [path/to/relaywarden]
 set -u
 # shellcheck source=lib/e2e.sh
@@ -29,7 +33,8 @@ groups = { Scanners = [ "127.0.0.5" ]; };
 profiles = (
   { daemon_name = "submission";
     relay = { enforce = "all"; };
-    connection = { require_auth = true; anonymous_hosts = [ "Scanners" ]; }; }
+    connection = { require_auth = true; anonymous_hosts = [ "Scanners" ]; };
+    rate_limits = ( { name = "submission-login"; key = "login"; messages = 2; per = 3600; } ); }
 );
 CONF
 
@@ -57,6 +62,13 @@ e2e_delivered "submission with AUTH" "jd@acme.com" \
 	"${AUTH_JDOE[@]}" --from john.doe@acme.com --to jd@acme.com
 e2e_delivered "submission with AUTH relays out" "partner@example.org" \
 	"${AUTH_JDOE[@]}" --from john.doe@acme.com --to partner@example.org
+RATE_LIMITED='451 4.7.1 Rate limit exceeded, try again later'
+e2e_refused "jdoe's third message in the hour" "$RATE_LIMITED" \
+	"${AUTH_JDOE[@]}" --from john.doe@acme.com --to partner@example.org
+e2e_check "the third message: refused at RCPT TO" grep -qxF "<** $RATE_LIMITED" "$E2E_DIR/swaks.out"
+e2e_check "the third message: the decision line names the limit and the login" \
+	grep -qE "decision=tempfail stage=rcpt rule=rate_limit client=localhost\[127\.0\.0\.1\] auth=jdoe from=<john\.doe@acme\.com> rcpt=<partner@example\.org> reason=\"rate limit exceeded\" reply=\"$RATE_LIMITED\" detail=\"limit=submission-login key=login:jdoe messages=2/2 per=3600 store=memory\"$" \
+	"$E2E_RW_LOG"
 e2e_delivered "submission from 127.0.0.5 (anonymous_hosts, group Scanners) without AUTH" \
 	"jd@acme.com" --local-interface 127.0.0.5 --from scanner@acme.com --to jd@acme.com
 e2e_refused "submission from 127.0.0.6 (not anonymous) without AUTH" "$AUTH_REQUIRED" \
