@@ -27,6 +27,7 @@
 
 #define RATE_BUCKETS 20
 #define RATE_KEY_MAX 384
+#define RATE_MEMORY_MAX 100000          /* keys in the memory table */
 
 /* One limit's part of a check. The caller fills the first block. */
 struct rate_take {

@@ -21,7 +21,6 @@
 /* Bounded: an attacker who rotates client addresses must not grow the
  * milter without end. At the bound, windows already over are dropped
  * first, then the entry touched longest ago. */
-#define MEMORY_MAX_ENTRIES 100000
 #define MEMORY_HASH_SIZE 131072         /* a power of two */
 
 struct slot {
@@ -93,35 +92,51 @@ entry_free(struct entry *e)
 	free(e);
 }
 
-/* Drops expired entries; if none was, the one touched longest ago. */
-static void
-memory_make_room(uint64_t now_ms)
+/* Drops the entries for which drop says so; returns how many. */
+static size_t
+memory_drop(bool (*drop)(const struct entry *, uint64_t), uint64_t arg)
 {
-	struct entry **oldest = NULL;
-	size_t before = memory_entries;
+	size_t n = 0;
 
 	for (size_t b = 0; b < MEMORY_HASH_SIZE; b++) {
 		for (struct entry **pp = &memory_hash[b]; *pp != NULL;) {
-			if (entry_expired(*pp, now_ms)) {
-				struct entry *dead = *pp;
-				*pp = dead->next;
-				entry_free(dead);
-				memory_entries--;
+			if (!drop(*pp, arg)) {
+				pp = &(*pp)->next;
 				continue;
 			}
-			if (oldest == NULL || (*pp)->touched_ms < (*oldest)->touched_ms)
-				oldest = pp;
-			pp = &(*pp)->next;
+			struct entry *dead = *pp;
+			*pp = dead->next;
+			entry_free(dead);
+			n++;
 		}
 	}
-	if (memory_entries < before || oldest == NULL)
+	memory_entries -= n;
+	return n;
+}
+
+static bool
+touched_before(const struct entry *e, uint64_t when_ms)
+{
+	return e->touched_ms < when_ms;
+}
+
+/* Drops expired entries; if there were none, those touched in the oldest
+ * sixteenth of the time the table spans (at least the oldest one), so
+ * that a full table is scanned once per many new keys, not for each. */
+static void
+memory_make_room(uint64_t now_ms)
+{
+	uint64_t oldest = now_ms;
+
+	if (memory_drop(entry_expired, now_ms) > 0)
 		return;
-	struct entry *dead = *oldest;
-	*oldest = dead->next;
-	log_warn("rate limits: the memory table is full (%d keys); forgetting %s", MEMORY_MAX_ENTRIES,
-	    dead->key);
-	entry_free(dead);
-	memory_entries--;
+	for (size_t b = 0; b < MEMORY_HASH_SIZE; b++)
+		for (const struct entry *e = memory_hash[b]; e != NULL; e = e->next)
+			if (e->touched_ms < oldest)
+				oldest = e->touched_ms;
+	size_t n = memory_drop(touched_before, oldest + (now_ms - oldest) / 16 + 1);
+	log_warn("rate limits: the memory table is full (%d keys); forgot the %zu touched longest "
+	    "ago", RATE_MEMORY_MAX, n);
 }
 
 /* The entry for t, created when create; the width is part of the key, so
@@ -137,7 +152,7 @@ memory_entry(const struct rate_take *t, uint64_t now_ms, bool create)
 			return e;
 	if (!create)
 		return NULL;
-	if (memory_entries >= MEMORY_MAX_ENTRIES)
+	if (memory_entries >= RATE_MEMORY_MAX)
 		memory_make_room(now_ms);
 	struct entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(t->key);

@@ -129,6 +129,35 @@ test_all_or_nothing_and_peek(void **state)
 	assert_int_equal(r.messages, 1);
 }
 
+/* The table is bounded: a new key when it is full drops the keys touched
+ * longest ago (none of them expired), never the new one. */
+static void
+test_table_bounded(void **state)
+{
+	char key[32];
+
+	(void)state;
+	rate_memory_clear();
+	for (int i = 0; i < RATE_MEMORY_MAX; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(one(key, 3600, 5, 1000000 + (uint64_t)i, false), RATE_OK);
+	}
+	assert_int_equal(rate_memory_count(), RATE_MEMORY_MAX);
+	assert_int_equal(one("new", 3600, 1, 1000000 + RATE_MEMORY_MAX, false), RATE_OK);
+	size_t n = rate_memory_count();
+	assert_true(n < RATE_MEMORY_MAX && n > RATE_MEMORY_MAX / 2);
+	assert_int_equal(one("new", 3600, 1, 1000000 + RATE_MEMORY_MAX, true), RATE_OVER);
+	snprintf(key, sizeof(key), "k%d", RATE_MEMORY_MAX - 1);          /* the newest old key */
+	struct rate_take t = take(key, 3600, 5, 0, 1);
+	size_t over;
+	rate_memory_take(&t, 1, true, 1000000 + RATE_MEMORY_MAX, &over);
+	assert_int_equal(t.messages, 1);
+	t = take("k0", 3600, 5, 0, 1);                                      /* the oldest: gone */
+	rate_memory_take(&t, 1, true, 1000000 + RATE_MEMORY_MAX, &over);
+	assert_int_equal(t.messages, 0);
+	rate_memory_clear();
+}
+
 /* ---- through a session, with the policy file's own keys ---- */
 
 static int
@@ -309,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_window_slides),
 		cmocka_unit_test(test_window_never_exceeded),
 		cmocka_unit_test(test_all_or_nothing_and_peek),
+		cmocka_unit_test(test_table_bounded),
 		cmocka_unit_test_teardown(test_login_limit_reply_and_detail, test_teardown),
 		cmocka_unit_test_teardown(test_client_limit_ipv6_prefix_and_exempt, test_teardown),
 		cmocka_unit_test_teardown(test_sender_limit_exempt_login_report_only, test_teardown),
