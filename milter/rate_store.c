@@ -299,6 +299,9 @@ rate_store_open(const struct rate_store_config *cfg, const char *path, struct er
 			s->redis = rate_redis_new(&cfg->uris, cfg->timeout, cfg->pool_size, password,
 			    cfg->on_failure == RATE_FAIL_LOCAL ? "local" : "tempfail", path, errs);
 		free(password);
+	} else if (cfg->uris.n > 0) {
+		errlist_warn(errs, path, 0, "rate_store.uris", "ignored: rate_store.backend is "
+		    "\"memory\" (set backend = \"redis\" to share the counts)");
 	}
 	if (errs->count == before)
 		return s;
