@@ -266,22 +266,24 @@ connect_uri(const struct rate_redis *r, const struct redis_uri *u, char *why, si
 		goto fail;
 	}
 	redisSetTimeout(c, r->timeout);
-	redisReply *rep;
+	redisReply *rep = NULL;
 	char err[256];
-	if (r->password != NULL &&
-	    (rep = checked(c, redisCommand(c, "AUTH %s", r->password), err, sizeof(err))) == NULL) {
-		snprintf(why, len, "%s: AUTH: %s", name, err);
-		goto fail;
-	}
-	if (r->password != NULL)
+	if (r->password != NULL) {
+		rep = checked(c, redisCommand(c, "AUTH %s", r->password), err, sizeof(err));
+		if (rep == NULL) {
+			snprintf(why, len, "%s: AUTH: %s", name, err);
+			goto fail;
+		}
 		freeReplyObject(rep);
-	if (u->db != 0 &&
-	    (rep = checked(c, redisCommand(c, "SELECT %d", u->db), err, sizeof(err))) == NULL) {
-		snprintf(why, len, "%s: SELECT %d: %s", name, u->db, err);
-		goto fail;
 	}
-	if (u->db != 0)
+	if (u->db != 0) {
+		rep = checked(c, redisCommand(c, "SELECT %d", u->db), err, sizeof(err));
+		if (rep == NULL) {
+			snprintf(why, len, "%s: SELECT %d: %s", name, u->db, err);
+			goto fail;
+		}
 		freeReplyObject(rep);
+	}
 	return c;
 fail:
 	if (c != NULL)
