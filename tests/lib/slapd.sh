@@ -14,6 +14,7 @@
 #                            SLAPD_PORT, SLAPD_URI, SLAPD_PID, SLAPD_LOG.
 #                            SLAPD_SCHEMA=FILE includes one more schema;
 #                            SLAPD_MEMBEROF=1 loads the memberof overlay.
+#                            LDIF "none": no slapadd, an empty database.
 #   slapd_stop               SIGTERM (SIGKILL after 5 s), reap. Keeps DIR.
 #   slapd_pause/slapd_resume SIGSTOP/SIGCONT: connects succeed, nothing answers.
 #   slapd_restart            stop, then start again on the same port and data.
@@ -45,6 +46,32 @@
 #                            slapd has not read yet (bytes in its receive queue,
 #                            /proc/net/tcp): with slapd paused, "a search of the
 #                            milter is waiting at slapd" as a fact, not a guess.
+#   slapd_search ARG...      ldapsearch -x -LLL (no line wrapping) on the current
+#                            slapd, base dc=acme,dc=com: ARG are its options
+#                            (-D DN -w PW), the filter and attributes. Bounded
+#                            by timeout 5 (a paused slapd never answers).
+# several slapd at once (t-syncrepl): every function above works on the
+# current instance, whose state is the SLAPD_* variables.
+#   slapd_as NAME            make NAME the current instance (the first one is
+#                            "main"): the current one's SLAPD_* are saved, NAME's
+#                            restored; a NAME not seen yet starts empty, ready
+#                            for slapd_start in a directory of its own. The EXIT
+#                            trap of ldt_init stops every instance.
+#   slapd_on NAME CMD [ARG...]  CMD with NAME as the current instance, then back
+#                            to the one before; CMD's status.
+#   slapd_stop_all           slapd_stop for every instance.
+#   slapd_start_provider DIR [LDIF]  slapd_start with the syncprov overlay (a
+#                            syncrepl provider) and, besides LDIF, the replication
+#                            account SLAPD_REPL_DN (password SLAPD_REPL_PW): the
+#                            only account besides the rootdn that may read
+#                            userPassword, so a consumer that holds those values
+#                            replicated as that account.
+#   slapd_start_consumer DIR PROVIDER_URI  slapd_start with an empty database
+#                            and a syncrepl consumer (refreshAndPersist, bound as
+#                            SLAPD_REPL_DN, retry every second) of PROVIDER_URI.
+#                            It returns once slapd answers (the root DSE), not
+#                            once it has replicated: wait for the entries with
+#                            wait_for and slapd_search.
 # black hole:
 #   blackhole_start DIR      a TCP listener on a free port that accepts and
 #                            never answers. Exports BLACKHOLE_PORT, BLACKHOLE_PID,
@@ -110,6 +137,9 @@ fi
 # process (which exported these) started.
 SLAPD_PID='' SLAPD_PORT='' SLAPD_DIR='' SLAPD_LOG=/dev/null SLAPD_URI=''
 SLAPD_TLS_CERT='' SLAPD_TLS_VERIFY='' SLAPD_LDAPS_PORT='' SLAPD_LDAPS_URI='' TLS_DIR=''
+SLAPD_NAME=main SLAPD_SYNCPROV='' SLAPD_SYNCREPL=''
+SLAPD_REPL_DN="cn=replicator,dc=acme,dc=com" SLAPD_REPL_PW=repl-secret
+declare -A _SLAPD_SAVED=()
 BLACKHOLE_PID='' BLACKHOLE_PORT='' BLACKHOLE_LOG=/dev/null
 LDT_DIR='' LDT_NAME=ldap
 LDT_CODE='' LDT_TEXT='' LDT_LINE='' LDT_MS=0 LDT_BG_PID=''
@@ -182,9 +212,11 @@ index objectClass eq
 index uid,mail,mailAlternateAddress eq
 index cn,member eq
 ${SLAPD_MEMBEROF:+overlay memberof}
-
-access to * by * read
 EOF
+	# Replication (slapd_start_provider, slapd_start_consumer): database
+	# directives, so they go here, before the catch-all access line.
+	[ -z "$SLAPD_SYNCPROV$SLAPD_SYNCREPL" ] || _slapd_write_repl >>"$dir/slapd.conf"
+	printf '\naccess to * by * read\n' >>"$dir/slapd.conf"
 	[ -n "$SLAPD_TLS_CERT" ] || return 0
 	cat >>"$dir/slapd.conf" <<EOF
 # TLS (slapd_start_tls)
@@ -195,12 +227,57 @@ ${SLAPD_TLS_VERIFY:+TLSVerifyClient $SLAPD_TLS_VERIFY}
 EOF
 }
 
+_slapd_write_repl() {
+	# syncrepl finds changes by entryCSN and entries by entryUUID
+	cat <<EOF
+# replication (tests/lib/slapd.sh: slapd_start_provider, slapd_start_consumer)
+index entryCSN,entryUUID eq
+limits dn.exact="$SLAPD_REPL_DN" size=unlimited time=unlimited
+access to attrs=userPassword
+	by dn.exact="$SLAPD_REPL_DN" read
+	by anonymous auth
+	by * none
+EOF
+	if [ -n "$SLAPD_SYNCPROV" ]; then
+		cat <<EOF
+moduleload syncprov
+overlay syncprov
+syncprov-checkpoint 100 10
+EOF
+	fi
+	if [ -n "$SLAPD_SYNCREPL" ]; then
+		# retry "1 +": every second for ever, so a provider that was down
+		# is picked up again without restarting the consumer.
+		cat <<EOF
+syncrepl rid=001
+	provider=$SLAPD_SYNCREPL
+	type=refreshAndPersist
+	retry="1 +"
+	searchbase="dc=acme,dc=com"
+	scope=sub
+	bindmethod=simple
+	binddn="$SLAPD_REPL_DN"
+	credentials="$SLAPD_REPL_PW"
+	network-timeout=2
+	timeout=5
+EOF
+	fi
+}
+
 # Is slapd at $SLAPD_PORT answering a base search? ldapsearch has no
 # client-side result timeout (a paused slapd accepts and never answers), so
 # coreutils timeout bounds it. LDAPNOINIT: ignore ldap.conf and ~/.ldaprc.
 slapd_ping() {
 	LDAPNOINIT=1 timeout 2 ldapsearch -x -LLL -o nettimeout=1 \
 		-H "ldap://127.0.0.1:$SLAPD_PORT" -b dc=acme,dc=com -s base dn >/dev/null 2>&1
+}
+
+# _slapd_ready: slapd_ping, but a consumer's database may still be empty
+# (no base entry to find), so there the root DSE is the question.
+_slapd_ready() {
+	grep -q '^syncrepl ' "$SLAPD_DIR/slapd.conf" 2>/dev/null || { slapd_ping; return; }
+	LDAPNOINIT=1 timeout 2 ldapsearch -x -LLL -o nettimeout=1 \
+		-H "ldap://127.0.0.1:$SLAPD_PORT" -b "" -s base + >/dev/null 2>&1
 }
 
 # _slapd_launch: start slapd on SLAPD_PORT with SLAPD_DIR's config; wait up
@@ -221,7 +298,7 @@ _slapd_launch() {
 			grep -qi 'address already in use' "$SLAPD_LOG" && return 2
 			return 1
 		fi
-		slapd_ping && return 0
+		_slapd_ready && return 0
 		sleep 0.1
 	done
 	_stop_pid "$SLAPD_PID"
@@ -242,7 +319,7 @@ slapd_start() {
 	SLAPD_LOG=$SLAPD_DIR/slapd.log
 	export SLAPD_DIR SLAPD_LOG
 	_slapd_write_conf "$SLAPD_DIR"
-	if ! slapadd -q -f "$SLAPD_DIR/slapd.conf" -l "$ldif" >"$SLAPD_DIR/slapadd.log" 2>&1; then
+	if [ "$ldif" != none ] && ! slapadd -q -f "$SLAPD_DIR/slapd.conf" -l "$ldif" >"$SLAPD_DIR/slapadd.log" 2>&1; then
 		echo "slapd_start: slapadd failed:" >&2
 		cat "$SLAPD_DIR/slapadd.log" >&2
 		return 1
@@ -349,6 +426,81 @@ slapd_restart() {
 	fi
 }
 
+slapd_search() {
+	LDAPNOINIT=1 timeout 5 ldapsearch -x -LLL -o nettimeout=2 -o ldif-wrap=no \
+		-H "ldap://127.0.0.1:$SLAPD_PORT" -b dc=acme,dc=com "$@"
+}
+
+# ---------------------------------------------------------------- several slapd
+
+_SLAPD_FIELDS=(SLAPD_PID SLAPD_PORT SLAPD_DIR SLAPD_LOG SLAPD_URI SLAPD_LDAPS_PORT SLAPD_LDAPS_URI)
+
+slapd_as() {
+	local name=$1 v saved
+	[ -n "$name" ] || { echo "slapd_as: no name given" >&2; return 1; }
+	[ "$name" != "$SLAPD_NAME" ] || return 0
+	saved=()
+	for v in "${_SLAPD_FIELDS[@]}"; do saved+=("${!v}"); done
+	# unit separators: paths may hold spaces, never \037
+	_SLAPD_SAVED[$SLAPD_NAME]=$(IFS=$'\037'; printf '%s' "${saved[*]}")
+	SLAPD_NAME=$name
+	if [ -n "${_SLAPD_SAVED[$name]+set}" ]; then
+		IFS=$'\037' read -r -a saved <<<"${_SLAPD_SAVED[$name]}"
+	else
+		saved=('' '' '' /dev/null '' '' '')
+	fi
+	for v in "${!_SLAPD_FIELDS[@]}"; do
+		printf -v "${_SLAPD_FIELDS[$v]}" '%s' "${saved[$v]:-}"
+		export "${_SLAPD_FIELDS[$v]?}"
+	done
+}
+
+slapd_on() {
+	local prev=$SLAPD_NAME rc
+	slapd_as "$1" || return 1
+	shift
+	"$@"
+	rc=$?
+	slapd_as "$prev"
+	return $rc
+}
+
+# The current instance first, so every saved one is stopped by the loop
+# (switching saves the stopped current one with no PID).
+slapd_stop_all() {
+	local name
+	slapd_stop
+	for name in "${!_SLAPD_SAVED[@]}"; do
+		slapd_as "$name"
+		slapd_stop
+	done
+}
+
+slapd_start_provider() {
+	local dir=$1 ldif=${2:-$LDT_FIXTURES/people.ldif}
+	mkdir -p "$dir" || return 1
+	{
+		cat "$ldif"
+		cat <<EOF
+
+# tests/lib/slapd.sh: the account a syncrepl consumer binds as
+dn: $SLAPD_REPL_DN
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: replicator
+description: syncrepl consumers of this provider bind as this entry
+userPassword: $SLAPD_REPL_PW
+EOF
+	} >"$dir/provider.ldif" || return 1
+	SLAPD_SYNCPROV=1 slapd_start "$dir" "$dir/provider.ldif"
+}
+
+slapd_start_consumer() {
+	local dir=$1 provider=$2
+	[ -n "$provider" ] || { echo "slapd_start_consumer: no provider URI given" >&2; return 1; }
+	SLAPD_SYNCREPL=$provider slapd_start "$dir" none
+}
+
 slapd_srch_count() {
 	grep ' SRCH base=' "$SLAPD_LOG" 2>/dev/null | grep -ciF -- "$1"
 }
@@ -429,7 +581,7 @@ _ldt_cleanup() {
 		_stop_pid "${LDT_RW_PID[$tag]}" 5
 	done
 	blackhole_stop
-	slapd_stop
+	slapd_stop_all
 	if [ -n "$LDT_DIR" ] && [ -d "$LDT_DIR" ]; then
 		if [ "$LDT_FAILED" -ne 0 ] || [ -n "${LDT_KEEP:-}" ]; then
 			echo "# kept $LDT_DIR (slapd.log, rw*.log, policies)" >&2
