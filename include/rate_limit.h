@@ -40,6 +40,7 @@ struct rate_facts {
 	const char *user;               /* the directory's name for it, when looked up */
 	const struct address *from;
 	bool first;                     /* the message's first accepted recipient */
+	unsigned pending;               /* explain: recipients accepted before, not counted */
 };
 
 /* The checks for the limits that apply, in takes (RATE_LIMITS_MAX) and,

@@ -125,7 +125,7 @@ rate_limit_takes(const struct policy *p, const struct rate_facts *f, struct rate
 		k->max_messages = l->messages;
 		k->max_recipients = l->recipients;
 		k->add_messages = f->first ? 1 : 0;
-		k->add_recipients = 1;
+		k->add_recipients = 1 + f->pending;
 		which[n++] = i;
 	}
 	return n;
@@ -165,10 +165,14 @@ rate_limit_decide(const struct policy *p, const struct rate_take *takes, const s
 
 	for (size_t i = 0; i < n && a != RATE_UNAVAILABLE; i++) {
 		const struct rate_limit *l = &p->rate_limits[which[i]];
+		char pending[64] = "";
 		counts(l, &takes[i], c, sizeof(c));
-		decision_trace(t, "rate limit %s: %s has%s in %u s (%s)%s", l->name,
-		    shown_key(l, &takes[i]), c, l->per, store,
-		    a == RATE_OVER && i == over ? ": one more goes over" : "");
+		if (takes[i].add_recipients > 1)        /* explain: this message's earlier ones */
+			snprintf(pending, sizeof(pending), ", + %u recipient(s) of this message",
+			    takes[i].add_recipients);
+		decision_trace(t, "rate limit %s: %s has%s in %u s (%s)%s%s", l->name,
+		    shown_key(l, &takes[i]), c, l->per, store, pending,
+		    a == RATE_OVER && i == over ? ": goes over" : "");
 	}
 	switch (a) {
 	case RATE_OK:
