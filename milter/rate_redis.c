@@ -215,15 +215,6 @@ rate_redis_free(struct rate_redis *r)
 	free(r);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 uri_name(const struct redis_uri *u, char *buf, size_t len)
 {
@@ -392,7 +383,7 @@ take_conn(struct rate_redis *r)
 static void
 mark_down(struct rate_redis *r, const char *why)
 {
-	atomic_store(&r->retry_at_ms, now_ms() + RETRY_AFTER_MS);
+	atomic_store(&r->retry_at_ms, stats_now_ns() / 1000000 + RETRY_AFTER_MS);
 	atomic_store(&r->asked, -1);
 	stats_rate_store_up(false);
 	bool was_down = atomic_exchange(&r->down, true);
@@ -472,7 +463,7 @@ rate_redis_take(struct rate_redis *r, struct rate_take *takes, size_t n, bool pe
 		snprintf(why, len, "%zu limits in one check (at most %d)", n, MAX_TAKES);
 		return RATE_UNAVAILABLE;
 	}
-	if (atomic_load(&r->down) && now_ms() < atomic_load(&r->retry_at_ms)) {
+	if (atomic_load(&r->down) && stats_now_ns() / 1000000 < atomic_load(&r->retry_at_ms)) {
 		snprintf(why, len, "redis unavailable, next try within %d ms", RETRY_AFTER_MS);
 		return RATE_UNAVAILABLE;
 	}

@@ -234,15 +234,6 @@ rate_memory_count(void)
 	return n;
 }
 
-static uint64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- the store a policy uses ---- */
 
 struct rate_store {
@@ -347,7 +338,7 @@ rate_store_take(struct rate_store *s, struct rate_take *takes, size_t n, bool pe
 			return a;
 		*used = "local";        /* on_failure = "local": this node counts alone */
 	}
-	a = rate_memory_take(takes, n, peek, monotonic_ms(), over);
+	a = rate_memory_take(takes, n, peek, stats_now_ns() / 1000000, over);
 	stats_rate_check(*used, a);
 	return a;
 }
