@@ -29,13 +29,19 @@ bench-deps: test-deps
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$m; fi
 
 # BENCH_COMPARE=/path/to/another/relaywarden: its rows too, in the same run.
+# BENCH_ONLY=F or R: those rows of bench/run.sh alone, none of the other
+# scripts (a full run takes 13 minutes).
 bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)
+ifeq ($(BENCH_ONLY),)
 	bench/callgrind.sh $(BUILD)
 	bench/rtt.sh $(BUILD)
 	@echo; echo "delayed-ACK stalls, one message at a time through Postfix (bench/stall.sh):"
 	@for w in null relaywarden $${BENCH_COMPARE:-}; do bench/stall.sh $(BUILD) $$w inet; done
 	bench/e2e.sh $(BUILD)
+else
+	@echo "(BENCH_ONLY=$(BENCH_ONLY): bench/run.sh's rows alone, the other bench scripts not run)"
+endif
 
 # make soak SOAK_SECONDS=N: steady load, RSS and fds over time, and their slope.
 soak: bench-tools

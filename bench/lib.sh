@@ -6,6 +6,14 @@
 #                         N people u00001..uN, each with mail uNNNNN@acme.com
 #   bench_ldap_policy FILE TTL   a closed relay with verify_sender (envelope
 #                         and headers) against the private slapd, cache TTL
+#   bench_redis_start DIR   a private redis-server (Debian's) on 127.0.0.1 and a
+#                         free port, data and log in DIR, nothing saved; waits
+#                         until `redis-cli ping` answers PONG (<= 30 s). Exports
+#                         REDIS_PORT, REDIS_PID. bench_redis_stop stops it by PID.
+#   bench_redis_calls     "COMMAND CALLS USEC" lines: every command's calls and the
+#                         µs Redis spent executing them since the server started
+#                         (INFO commandstats), but INFO (our own probes). The
+#                         commands a Lua script runs count there too.
 bench_people() {
 	local i
 	sed -n '/^dn: dc=acme,dc=com/,/^ou: groups/p' "$TOP/tests/ldap/people.ldif"
@@ -29,4 +37,33 @@ directory = { backend = "ldap"; cache = { ttl = $2; negative_ttl = $2; };
     user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
     address_attributes = [ "mail" ]; pool_size = 8; }; };
 CONF
+}
+
+bench_redis_start() {
+	mkdir -p "$1"
+	REDIS_PORT=$(free_port)
+	# --save '' and --appendonly no: a counter store for the run, nothing on
+	# disk; the bind keeps it on loopback whatever the host's defaults.
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$1" --save '' \
+		--appendonly no --logfile "$1/redis.log" --daemonize no &
+	REDIS_PID=$!
+	export REDIS_PORT REDIS_PID
+	if ! wait_for 30 _bench_redis_pong; then
+		echo "redis-server did not answer on 127.0.0.1:$REDIS_PORT" >&2
+		tail "$1/redis.log" >&2
+		return 1
+	fi
+}
+
+_bench_redis_pong() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+bench_redis_stop() {
+	[ -n "${REDIS_PID:-}" ] || return 0
+	_stop_pid "$REDIS_PID"
+	REDIS_PID=''
+}
+
+bench_redis_calls() {
+	redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[:=,]' '
+		/^cmdstat_/ && $1 != "cmdstat_info" { sub(/^cmdstat_/, "", $1); print $1, $3, $5 }'
 }
