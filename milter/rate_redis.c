@@ -26,8 +26,9 @@
  * ARGV[2] the steps in a window; then for each key: step width (ms),
  * max messages, max recipients, messages to add, recipients to add.
  * Returns { index of the first limit that would go over, 0 if none,
- * then messages and recipients in each window }. Steps older than the
- * window are deleted as they are met.
+ * then messages and recipients in each window }. Only a count with a
+ * maximum is kept. Steps older than the window are deleted as they are
+ * met.
  */
 static const char script[] =
     "local t = redis.call('TIME')\n"
@@ -62,8 +63,12 @@ static const char script[] =
     "  for i, key in ipairs(KEYS) do\n"
     "    local b = 3 + (i - 1) * 5\n"
     "    local s = string.format('%d', cur[i])\n"
-    "    if tonumber(ARGV[b + 3]) > 0 then redis.call('HINCRBY', key, 'm' .. s, ARGV[b + 3]) end\n"
-    "    if tonumber(ARGV[b + 4]) > 0 then redis.call('HINCRBY', key, 'r' .. s, ARGV[b + 4]) end\n"
+    "    if tonumber(ARGV[b + 1]) > 0 and tonumber(ARGV[b + 3]) > 0 then\n"
+    "      redis.call('HINCRBY', key, 'm' .. s, ARGV[b + 3])\n"
+    "    end\n"
+    "    if tonumber(ARGV[b + 2]) > 0 and tonumber(ARGV[b + 4]) > 0 then\n"
+    "      redis.call('HINCRBY', key, 'r' .. s, ARGV[b + 4])\n"
+    "    end\n"
     "    redis.call('PEXPIRE', key, (steps + 1) * tonumber(ARGV[b]) + 1000)\n"
     "  end\n"
     "end\n"
