@@ -1,0 +1,185 @@
+# shellcheck shell=bash
+# tests/lib/redis.sh - a private redis-server for the rate-limit tests.
+#
+# Source it from bash. The server is Debian's /usr/bin/redis-server (package
+# redis-server; redis-cli from redis-tools), bound to 127.0.0.1 only, on a
+# free port, with its own directory, in the foreground (--daemonize no) in
+# the background of the test, stopped by its PID - never by name. It keeps
+# nothing on disk unless REDIS_PERSIST=1 (then an append-only file in its
+# directory, so a restart keeps the counts).
+#
+#   redis_start DIR      write DIR/redis.conf, start the server on a free port
+#                        (kept for later starts in the same shell), log to
+#                        DIR/redis.log; wait (<= REDIS_DEADLINE s, default 30)
+#                        until `redis-cli ping` answers PONG. A fresh port is
+#                        tried again when another process took it first; a
+#                        restart (second call) insists on the same port.
+#                        Exports REDIS_DIR REDIS_PORT REDIS_PID REDIS_LOG
+#                        REDIS_URI (redis://127.0.0.1:PORT/0).
+#   redis_stop           SIGCONT+SIGTERM (SIGKILL after 5 s), reap, then wait
+#                        until the port refuses connections. Keeps DIR.
+#   redis_restart        redis_stop, then redis_start on the same DIR and port.
+#   redis_pause/redis_resume  SIGSTOP/SIGCONT: connections are accepted by the
+#                        kernel, nothing answers (a hung server).
+#   redis_ping           0 if the server answers PONG within 2 s.
+#   redis_closed         0 if nothing accepts connections on REDIS_PORT.
+#   redis_cli ARG...     redis-cli on the private server, bounded by timeout 5.
+#   redis_cleanup        redis_stop; for the caller's EXIT trap (as
+#                        t-metrics.sh does for its Prometheus: the trap is the
+#                        caller's, so one trap stops everything the test
+#                        started).
+REDIS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=wait.sh
+. "$REDIS_LIB_DIR/wait.sh"
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_DEADLINE=${REDIS_DEADLINE:-30}
+if [ -x /usr/bin/python3 ]; then REDIS_PYTHON=/usr/bin/python3; else REDIS_PYTHON=python3; fi
+# Defined and empty, never inherited: a test never stops what a parent
+# process started.
+REDIS_PID='' REDIS_PORT='' REDIS_DIR='' REDIS_LOG=/dev/null REDIS_URI=''
+
+# The kernel's choice of a free port on 127.0.0.1 (free_port of slapd.sh when
+# it is loaded, so every helper picks ports the same way).
+_redis_free_port() {
+	if declare -F free_port >/dev/null; then
+		free_port
+	else
+		"$REDIS_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	fi
+}
+
+redis_cli() {
+	timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+redis_ping() {
+	[ -n "$REDIS_PORT" ] || return 1
+	[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
+
+# bash's /dev/tcp: a refused connect fails at once; a SIGSTOPped server
+# still accepts (the kernel completes the handshake), so this is "closed",
+# not "not answering".
+redis_closed() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null
+}
+
+_redis_alive() {
+	kill -0 "$REDIS_PID" 2>/dev/null &&
+		[ "$(awk '{ print $3 }' "/proc/$REDIS_PID/stat" 2>/dev/null)" != Z ]
+}
+
+_redis_up() { # 0 PONG, 2 the server is gone, 1 not yet
+	redis_ping && return 0
+	_redis_alive || return 2
+	return 1
+}
+
+_redis_write_conf() {
+	local dir=$1
+	{
+		echo "# written by tests/lib/redis.sh - a private redis-server"
+		echo "bind 127.0.0.1"
+		echo "port $REDIS_PORT"
+		echo "dir $dir"
+		echo "daemonize no"
+		echo "supervised no"
+		echo "logfile $dir/redis.log"
+		echo "loglevel notice"
+		echo "databases 4"
+		echo "protected-mode yes"
+		if [ "${REDIS_PERSIST:-0}" = 1 ]; then
+			echo "save \"\""
+			echo "appendonly yes"
+			echo "appendfsync always"
+		else
+			echo "save \"\""
+			echo "appendonly no"
+		fi
+	} >"$dir/redis.conf"
+}
+
+# One try on REDIS_PORT: 0 once it answers PONG, 1 if the server exited
+# (port taken, bad config) or never answered.
+_redis_try_start() {
+	local dir=$1 deadline rc
+	_redis_write_conf "$dir"
+	"$REDIS_SERVER" "$dir/redis.conf" </dev/null >>"$dir/redis.stdout" 2>&1 &
+	REDIS_PID=$!
+	deadline=$(($(_wait_now_ms) + REDIS_DEADLINE * 1000))
+	while :; do
+		_redis_up
+		rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 2 ] && break
+		[ "$(_wait_now_ms)" -lt "$deadline" ] || break
+		sleep 0.05
+	done
+	_stop_redis_pid
+	return 1
+}
+
+redis_start() {
+	local dir=$1 tries=0 fixed=0
+	mkdir -p "$dir"
+	REDIS_DIR=$dir
+	REDIS_LOG=$dir/redis.log
+	# a restart keeps its port: the milters under test have it in their URI
+	[ -n "$REDIS_PORT" ] && fixed=1
+	while :; do
+		[ "$fixed" -eq 1 ] || REDIS_PORT=$(_redis_free_port)
+		REDIS_URI="redis://127.0.0.1:$REDIS_PORT/0"
+		_redis_try_start "$dir" && break
+		tries=$((tries + 1))
+		# only "address in use" on a kernel-chosen port is worth another port
+		if [ "$fixed" -eq 1 ] || [ "$tries" -ge 5 ] ||
+			! grep -q 'Address already in use' "$REDIS_LOG" 2>/dev/null; then
+			echo "# redis-server did not answer PONG on 127.0.0.1:$REDIS_PORT; its log:"
+			sed 's/^/#  /' "$REDIS_LOG" "$dir/redis.stdout" 2>/dev/null | tail -n 20
+			return 1
+		fi
+	done
+	export REDIS_DIR REDIS_PORT REDIS_PID REDIS_LOG REDIS_URI
+}
+
+_stop_redis_pid() {
+	local i
+	[ -n "$REDIS_PID" ] || return 0
+	if kill -0 "$REDIS_PID" 2>/dev/null; then
+		kill -CONT "$REDIS_PID" 2>/dev/null
+		kill -TERM "$REDIS_PID" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			_redis_alive || break
+			sleep 0.05
+		done
+		_redis_alive && kill -KILL "$REDIS_PID" 2>/dev/null
+	fi
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=''
+	return 0
+}
+
+redis_stop() {
+	[ -n "$REDIS_PID" ] || return 0
+	_stop_redis_pid
+	# the process is reaped, so its listening socket is closed; the wait
+	# only makes "refused from now on" a checked fact for the next step
+	wait_for "$REDIS_DEADLINE" redis_closed
+}
+
+redis_restart() {
+	redis_stop || return 1
+	redis_start "$REDIS_DIR"
+}
+
+redis_pause() {
+	kill -STOP "$REDIS_PID"
+}
+
+redis_resume() {
+	kill -CONT "$REDIS_PID"
+}
+
+redis_cleanup() {
+	_stop_redis_pid
+}
