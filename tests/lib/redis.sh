@@ -19,7 +19,8 @@
 #   redis_stop           SIGCONT+SIGTERM (SIGKILL after 5 s), reap, then wait
 #                        until the port refuses connections. Keeps DIR.
 #   redis_restart        redis_stop, then redis_start on the same DIR and port.
-#   redis_pause/redis_resume  SIGSTOP/SIGCONT: connections are accepted by the
+#   redis_pause/redis_resume  SIGSTOP/SIGCONT, returning once the process is
+#                        stopped / running: connections are accepted by the
 #                        kernel, nothing answers (a hung server).
 #   redis_ping           0 if the server answers PONG within 2 s.
 #   redis_closed         0 if nothing accepts connections on REDIS_PORT.
@@ -172,12 +173,18 @@ redis_restart() {
 	redis_start "$REDIS_DIR"
 }
 
+_redis_state_is() { # STATE: the process state letter of /proc/PID/stat
+	[ "$(awk '{ print $3 }' "/proc/$REDIS_PID/stat" 2>/dev/null)" = "$1" ]
+}
+
+# Both return once the kernel shows the process stopped (T) / running again
+# (not T): a signal is delivered asynchronously.
 redis_pause() {
-	kill -STOP "$REDIS_PID"
+	kill -STOP "$REDIS_PID" && wait_for "$REDIS_DEADLINE" _redis_state_is T
 }
 
 redis_resume() {
-	kill -CONT "$REDIS_PID"
+	kill -CONT "$REDIS_PID" && wait_for "$REDIS_DEADLINE" eval '! _redis_state_is T'
 }
 
 redis_cleanup() {
