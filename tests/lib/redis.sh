@@ -25,10 +25,19 @@
 #   redis_ping           0 if the server answers PONG within 2 s.
 #   redis_closed         0 if nothing accepts connections on REDIS_PORT.
 #   redis_cli ARG...     redis-cli on the private server, bounded by timeout 5.
-#   redis_cleanup        redis_stop; for the caller's EXIT trap (as
+#   redis_cleanup        stop every instance; for the caller's EXIT trap (as
 #                        t-metrics.sh does for its Prometheus: the trap is the
 #                        caller's, so one trap stops everything the test
 #                        started).
+# per instance, set before redis_start (and kept for its restarts):
+#   REDIS_PASSWORD       requirepass; redis_cli and redis_ping then AUTH.
+#   REDIS_EXTRA          more redis.conf lines (e.g. "replicaof 127.0.0.1 P").
+# several servers at once (a primary and a replica):
+#   redis_as NAME        make NAME the current instance (the first is "main"):
+#                        the current one's REDIS_* are saved, NAME's restored;
+#                        a NAME not seen yet starts empty, for redis_start in a
+#                        directory of its own.
+#   redis_on NAME CMD [ARG...]  CMD with NAME current, then back; CMD's status.
 REDIS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=wait.sh
 . "$REDIS_LIB_DIR/wait.sh"
@@ -38,6 +47,9 @@ if [ -x /usr/bin/python3 ]; then REDIS_PYTHON=/usr/bin/python3; else REDIS_PYTHO
 # Defined and empty, never inherited: a test never stops what a parent
 # process started.
 REDIS_PID='' REDIS_PORT='' REDIS_DIR='' REDIS_LOG=/dev/null REDIS_URI=''
+REDIS_PASSWORD='' REDIS_EXTRA='' REDIS_NAME=main
+_REDIS_FIELDS=(REDIS_PID REDIS_PORT REDIS_DIR REDIS_LOG REDIS_URI REDIS_PASSWORD REDIS_EXTRA)
+declare -A _REDIS_SAVED=()
 
 # The kernel's choice of a free port on 127.0.0.1 (free_port of slapd.sh when
 # it is loaded, so every helper picks ports the same way).
@@ -49,13 +61,26 @@ _redis_free_port() {
 	fi
 }
 
+# SECONDS CMD...: redis-cli on the current instance, bounded by timeout
+# SECONDS. The password travels in the environment (REDISCLI_AUTH), not on
+# the command line; unset without one (even empty, redis-cli sends AUTH).
+_redis_cli_for() {
+	local secs=$1
+	shift
+	if [ -n "$REDIS_PASSWORD" ]; then
+		REDISCLI_AUTH=$REDIS_PASSWORD timeout "$secs" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+	else
+		(unset REDISCLI_AUTH; timeout "$secs" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@")
+	fi
+}
+
 redis_cli() {
-	timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+	_redis_cli_for 5 "$@"
 }
 
 redis_ping() {
 	[ -n "$REDIS_PORT" ] || return 1
-	[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+	[ "$(_redis_cli_for 2 ping 2>/dev/null)" = PONG ]
 }
 
 # bash's /dev/tcp: a refused connect fails at once; a SIGSTOPped server
@@ -97,6 +122,8 @@ _redis_write_conf() {
 			echo "save \"\""
 			echo "appendonly no"
 		fi
+		[ -z "$REDIS_PASSWORD" ] || echo "requirepass $REDIS_PASSWORD"
+		[ -z "$REDIS_EXTRA" ] || printf '%s\n' "$REDIS_EXTRA"
 	} >"$dir/redis.conf"
 }
 
@@ -187,6 +214,43 @@ redis_resume() {
 	kill -CONT "$REDIS_PID" && wait_for "$REDIS_DEADLINE" eval '! _redis_state_is T'
 }
 
+redis_as() {
+	local name=$1 v saved
+	[ -n "$name" ] || { echo "redis_as: no name given" >&2; return 1; }
+	[ "$name" != "$REDIS_NAME" ] || return 0
+	saved=()
+	for v in "${_REDIS_FIELDS[@]}"; do saved+=("${!v}"); done
+	# unit separators: paths and config lines never hold \037
+	_REDIS_SAVED[$REDIS_NAME]=$(IFS=$'\037'; printf '%s' "${saved[*]}")
+	REDIS_NAME=$name
+	if [ -n "${_REDIS_SAVED[$name]+set}" ]; then
+		IFS=$'\037' read -r -a saved <<<"${_REDIS_SAVED[$name]}"
+	else
+		saved=('' '' '' /dev/null '' '' '')
+	fi
+	for v in "${!_REDIS_FIELDS[@]}"; do
+		printf -v "${_REDIS_FIELDS[$v]}" '%s' "${saved[$v]:-}"
+		export "${_REDIS_FIELDS[$v]?}"
+	done
+}
+
+redis_on() {
+	local prev=$REDIS_NAME rc
+	redis_as "$1" || return 1
+	shift
+	"$@"
+	rc=$?
+	redis_as "$prev"
+	return $rc
+}
+
+# Every instance: the current one, then each saved one made current in turn.
 redis_cleanup() {
+	local name
 	_stop_redis_pid
+	for name in "${!_REDIS_SAVED[@]}"; do
+		[ "$name" != "$REDIS_NAME" ] || continue
+		redis_as "$name"
+		_stop_redis_pid
+	done
 }
