@@ -15,7 +15,15 @@
 --  (c) key "client" (listener "client"), with a login limit beside it: a
 --      message refused by the login limit counts for neither limit, the
 --      client's third message is refused whoever sends it, another client
---      passes, an IPv6 client is counted by its /64.
+--      passes, an IPv6 client is counted by its /64;
+--  (d) key "sender" (listener "sender"): the envelope sender lower-cased,
+--      "<>" for the null sender; a session without a login is not limited
+--      by a login limit (listener "rcpt");
+--  (e) exempt_hosts (listener "exempt"): a network and a group holding a
+--      host name are never limited, another client is;
+--  (f) report_only (listener "report"): decision=would-reject with the
+--      reply it would have sent, the recipient continues, the message gets
+--      X-Relaywarden: would-reject rule=rate_limit.
 local T = dofile(helpers)
 
 local OVER = "451 4.7.1 Rate limit exceeded, try again later"
@@ -218,4 +226,53 @@ T.run(function()
 			over("limit=per-client key=client:2001:db8:1:2::/64 messages=2/2 per=3600 store=memory") } } })
 	message("(c) another /64 passes", { daemon = "client", ip = "2001:db8:1:3::5",
 		from = "<someone@other.example>", rcpts = { { "<jd@acme.com>" } } })
+
+	-- (d) per-sender (1 a hour), listener "sender"
+	message("(d) Boss@Other.example", { daemon = "sender", from = "<Boss@Other.example>",
+		rcpts = { { "<jd@acme.com>" } } })
+	message("(d) boss@other.example is the same sender", { daemon = "sender",
+		from = "<boss@other.example>", rcpts = { { "<jd@acme.com>",
+			over("limit=per-sender key=sender:boss@other.example messages=1/1 per=3600 "
+				.. "store=memory") } } })
+	message("(d) another sender passes", { daemon = "sender", from = "<clerk@other.example>",
+		rcpts = { { "<jd@acme.com>" } } })
+	message("(d) the null sender", { daemon = "sender", from = "<>",
+		rcpts = { { "<jd@acme.com>" } } })
+	message("(d) the null sender again", { daemon = "sender", from = "<>",
+		rcpts = { { "<jd@acme.com>",
+			over("limit=per-sender key=sender:<> messages=1/1 per=3600 store=memory") } } })
+	local unauth = {}
+	for i = 1, 6 do unauth[i] = { "<u" .. i .. "@acme.com>" } end
+	message("(d) no login: the login limit does not apply", { daemon = "rcpt",
+		from = "<someone@other.example>", rcpts = unauth })
+
+	-- (e) exempt_hosts: 10.1.1.0/24 and the group AppServers (app1.acme.com)
+	for i = 1, 3 do
+		message("(e) 10.1.1.5, message " .. i, { daemon = "exempt", ip = "10.1.1.5",
+			from = "<someone@other.example>", rcpts = { { "<jd@acme.com>" } } })
+	end
+	for i = 1, 3 do
+		local conn = T.connect("app1.acme.com", "203.0.113.9", macros("exempt"))
+		T.mail(conn, "(e) app1.acme.com, message " .. i .. ": MAIL", "<someone@other.example>")
+		T.rcpt(conn, "(e) app1.acme.com, message " .. i, "<jd@acme.com>")
+		T.close(conn)
+	end
+	message("(e) another client, message 1", { daemon = "exempt", ip = "203.0.113.10",
+		from = "<someone@other.example>", rcpts = { { "<jd@acme.com>" } } })
+	message("(e) another client, message 2", { daemon = "exempt", ip = "203.0.113.10",
+		from = "<someone@other.example>", rcpts = { { "<jd@acme.com>",
+			over("limit=exempt-client key=client:203.0.113.10 messages=1/1 per=3600 "
+				.. "store=memory") } } })
+
+	-- (f) report_only
+	message("(f) jdoe's first message", { daemon = "report", login = "jdoe",
+		from = "<john.doe@acme.com>", rcpts = { { "<x@remote.example>" } } })
+	local conn = T.connect("client.example", "192.0.2.10", macros("report"))
+	T.mail(conn, "(f) jdoe's second: MAIL", "<john.doe@acme.com>", { auth = "jdoe" })
+	T.rcpt(conn, "(f) jdoe's second, over: would-reject", "<x@remote.example>",
+		{ decision = "would-reject", reply = OVER, contains = { " rule=rate_limit ",
+			' detail="limit=report-login key=login:jdoe messages=1/1 per=3600 store=memory"' } })
+	T.eom(conn, "(f) the message is tagged",
+		{ header = { "X-Relaywarden", "would-reject rule=rate_limit" } })
+	T.close(conn)
 end)
