@@ -36,7 +36,7 @@ BUILD_PKGS := gcc make pkg-config libmilter-dev libldap-dev libconfig-dev libc-a
               libcmocka-dev libidn2-dev libunistring-dev libgnutls28-dev libhiredis-dev
 TEST_PKGS  := miltertest slapd ldap-utils python3 unbound postfix swaks sasl2-bin libsasl2-modules \
               m4 liblockfile1 systemd clang libclang-rt-14-dev debhelper lintian fakeroot dpkg-dev build-essential groff-base man-db \
-              procps cpio valgrind gnutls-bin prometheus redis-server redis-tools \
+              procps cpio valgrind gnutls-bin prometheus redis-server redis-tools faketime \
               samba-ad-dc samba samba-ad-provision python3-samba winbind smbclient ldb-tools 389-ds-base
 # Present unless the host's package database says otherwise.
 missing = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -8,7 +8,10 @@
 #      answer exactly "451 4.7.1 Rate limit exceeded, try again later"
 #      (rule=rate_limit, store=redis): the count is shared; asmith is not
 #      affected; Redis holds exactly the keys relaywarden:rl:per-login:3600:
-#      login:{asmith,jdoe}, each with an expiry;
+#      login:{asmith,jdoe,kim}, each with an expiry;
+#      the window is Redis's clock, not the nodes': nodes C and D run with
+#      every clock moved by +2 h and -2 h (libfaketime): kim counted on A,
+#      C, D and B reaches the limit, then C and D refuse it too;
 #  (2) Redis stopped (refused): A answers exactly "451 4.7.1 Rate limit
 #      store unavailable, try again later" (rule=rate_store) every time and
 #      logs "rate store redis unavailable: ... (on_failure=tempfail)" once
@@ -74,6 +77,33 @@ EOF
 }
 node A tempfail || exit 1
 node B local || exit 1
+
+# C and D: relaywarden with every clock (wall and monotonic) moved by
+# libfaketime; ASan would refuse a preload ahead of its runtime (make asan).
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+[ -r "$FAKETIME_LIB" ] || { ldt_fail "no $FAKETIME_LIB (Debian package faketime)"; exit 1; }
+for shift_by in +2h -2h; do
+	cat >"$LDT_DIR/rw$shift_by" <<EOF
+#!/bin/sh
+# relaywarden with its clocks moved by $shift_by
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0 \\
+LD_PRELOAD=$FAKETIME_LIB FAKETIME=$shift_by exec "$RELAYWARDEN" "\$@"
+EOF
+	chmod +x "$LDT_DIR/rw$shift_by"
+done
+RELAYWARDEN=$LDT_DIR/rw+2h node C tempfail || exit 1
+RELAYWARDEN=$LDT_DIR/rw-2h node D tempfail || exit 1
+# The preload took: each node's log says its own time (1 h of margin: this
+# checks the test's set-up, not the product's timing).
+logged_offset() { # NODE: seconds from now to the time of the node's first log line
+	local t
+	t=$(head -n 1 "$LDT_DIR/rw-$1.log" | cut -c1-19)
+	echo $(($(date -u -d "${t/T/ } UTC" +%s) - $(date -u +%s)))
+}
+off=$(logged_offset C)
+[ "$off" -gt 3600 ] || ldt_fail "node C is not 2 h ahead (its log is $off s off)"
+off=$(logged_offset D)
+[ "$off" -lt -3600 ] || ldt_fail "node D is not 2 h behind (its log is $off s off)"
 
 # ---------------------------------------------------------------- driver
 
@@ -235,8 +265,16 @@ alternate jdoe
 expect "another login is not affected" A asmith continue
 expect "another login is not affected" B asmith continue
 expect_wire "the rate-limit reply" A jdoe "$OVER"
+# Redis's clock: a node whose own clock were used would see kim's buckets
+# 2 h in its past (C: forgotten) or future (D: not yet) and count from 0.
+for tag in A C D B; do
+	expect "kim on $tag, clocks 2 h apart" "$tag" kim continue
+done
+expect "kim over the limit, seen from 2 h ahead" C kim over "$(over_detail kim redis)"
+expect "kim over the limit, seen from 2 h behind" D kim over "$(over_detail kim redis)"
 keys=$(redis_keys)
-want=$(printf '%s\n' relaywarden:rl:per-login:3600:login:asmith relaywarden:rl:per-login:3600:login:jdoe)
+want=$(printf '%s\n' relaywarden:rl:per-login:3600:login:asmith relaywarden:rl:per-login:3600:login:jdoe \
+	relaywarden:rl:per-login:3600:login:kim)
 if [ "$keys" = "$want" ]; then
 	echo "ok - Redis holds the keys $(echo "$keys" | tr '\n' ' ')"
 else
@@ -347,10 +385,12 @@ fi
 
 ldt_milter_alive A || ldt_fail "node A died during the test"
 ldt_milter_alive B || ldt_fail "node B died during the test"
-# both at once: libmilter notices SIGTERM at its next 5 s poll
-ldt_milters_stop A B
+ldt_milter_alive C || ldt_fail "node C died during the test"
+ldt_milter_alive D || ldt_fail "node D died during the test"
+# all at once: libmilter notices SIGTERM at its next 5 s poll
+ldt_milters_stop A B C D
 if [ "$LDT_FAILED" -ne 0 ]; then
-	for t in A B; do
+	for t in A B C D; do
 		echo "# ---- rw-$t.log (rate lines, last 40) ----"
 		grep -E 'rate|stage=rcpt' "$LDT_DIR/rw-$t.log" | tail -n 40 | sed 's/^/#  /'
 	done
