@@ -32,6 +32,7 @@
 # per instance, set before redis_start (and kept for its restarts):
 #   REDIS_PASSWORD       requirepass; redis_cli and redis_ping then AUTH.
 #   REDIS_EXTRA          more redis.conf lines (e.g. "replicaof 127.0.0.1 P").
+#   REDIS_PERSIST        1: the append-only file (see above); default 0.
 # several servers at once (a primary and a replica):
 #   redis_as NAME        make NAME the current instance (the first is "main"):
 #                        the current one's REDIS_* are saved, NAME's restored;
@@ -47,8 +48,9 @@ if [ -x /usr/bin/python3 ]; then REDIS_PYTHON=/usr/bin/python3; else REDIS_PYTHO
 # Defined and empty, never inherited: a test never stops what a parent
 # process started.
 REDIS_PID='' REDIS_PORT='' REDIS_DIR='' REDIS_LOG=/dev/null REDIS_URI=''
-REDIS_PASSWORD='' REDIS_EXTRA='' REDIS_NAME=main
-_REDIS_FIELDS=(REDIS_PID REDIS_PORT REDIS_DIR REDIS_LOG REDIS_URI REDIS_PASSWORD REDIS_EXTRA)
+REDIS_PASSWORD='' REDIS_EXTRA='' REDIS_NAME=main REDIS_PERSIST=${REDIS_PERSIST:-0}
+_REDIS_FIELDS=(REDIS_PID REDIS_PORT REDIS_DIR REDIS_LOG REDIS_URI REDIS_PASSWORD REDIS_EXTRA
+	REDIS_PERSIST)
 declare -A _REDIS_SAVED=()
 
 # The kernel's choice of a free port on 127.0.0.1 (free_port of slapd.sh when
@@ -114,7 +116,7 @@ _redis_write_conf() {
 		echo "loglevel notice"
 		echo "databases 4"
 		echo "protected-mode yes"
-		if [ "${REDIS_PERSIST:-0}" = 1 ]; then
+		if [ "$REDIS_PERSIST" = 1 ]; then
 			echo "save \"\""
 			echo "appendonly yes"
 			echo "appendfsync always"
@@ -226,7 +228,7 @@ redis_as() {
 	if [ -n "${_REDIS_SAVED[$name]+set}" ]; then
 		IFS=$'\037' read -r -a saved <<<"${_REDIS_SAVED[$name]}"
 	else
-		saved=('' '' '' /dev/null '' '' '')
+		saved=('' '' '' /dev/null '' '' '' 0)
 	fi
 	for v in "${!_REDIS_FIELDS[@]}"; do
 		printf -v "${_REDIS_FIELDS[$v]}" '%s' "${saved[$v]:-}"
