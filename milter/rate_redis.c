@@ -1,6 +1,7 @@
 /*
  * rate_redis.c - rate-limit counters in Redis (see rate_redis.h).
  */
+#include <errno.h>
 #include <gnutls/crypto.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
@@ -232,10 +233,15 @@ uri_name(const struct redis_uri *u, char *buf, size_t len)
 }
 
 /* A reply the script's caller can use: not NULL and not an error. An
- * error's text goes to why; the reply is freed then. */
+ * error's text goes to why; the reply is freed then. hiredis reports a
+ * read timeout as EAGAIN's text, which says nothing to an operator. */
 static redisReply *
 checked(redisContext *c, redisReply *rep, char *why, size_t len)
 {
+	if (rep == NULL && c->err == REDIS_ERR_IO && strcmp(c->errstr, strerror(EAGAIN)) == 0) {
+		snprintf(why, len, "no answer within the timeout (rate_store.timeout)");
+		return NULL;
+	}
 	if (rep == NULL) {
 		snprintf(why, len, "%s", c->errstr[0] ? c->errstr : "no reply");
 		return NULL;
