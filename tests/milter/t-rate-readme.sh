@@ -15,6 +15,8 @@
 set -u
 # shellcheck source=../lib/slapd.sh
 . "$(dirname "$0")/../lib/slapd.sh"
+# shellcheck source=../lib/rate.sh
+. "$(dirname "$0")/../lib/rate.sh"
 ldt_init rate-readme "${1:-}"
 
 BLOCK=$(ldt_readme_block rate-limits) || { ldt_fail "README block rate-limits"; exit 1; }
@@ -42,41 +44,10 @@ CONF
 } >"$POL"
 ldt_milter_start "$POL" || exit 1
 
-# burst LOGIN N IP...: N messages from LOGIN, one RCPT each, client IP i
-# of the list (cycled). Prints "continue=C refused=R first_refused=K".
-cat >"$LDT_DIR/burst.lua" <<'EOF'
-local sock, login, n = os.getenv("SOCK"), os.getenv("LOGIN"), tonumber(os.getenv("N"))
-local ips = {}
-for ip in string.gmatch(os.getenv("IPS"), "%S+") do ips[#ips + 1] = ip end
-local ok, refused, first = 0, 0, 0
-for i = 1, n do
-  local conn = mt.connect("unix:" .. sock, 40, 0.05)
-  if conn == nil then error("cannot connect to " .. sock) end
-  mt.conninfo(conn, "unknown", ips[(i - 1) % #ips + 1])
-  mt.macro(conn, SMFIC_MAIL, "{auth_authen}", login, "i", "B" .. i)
-  mt.mailfrom(conn, "<" .. os.getenv("FROM") .. ">")
-  if mt.getreply(conn) ~= SMFIR_CONTINUE then error("MAIL " .. i .. " refused") end
-  mt.rcptto(conn, "<someone@remote.example>")
-  local r = mt.getreply(conn)
-  if r == SMFIR_CONTINUE then ok = ok + 1
-  elseif r == SMFIR_REPLYCODE then
-    refused = refused + 1
-    if first == 0 then first = i end
-  else error("RCPT " .. i .. ": unexpected reply " .. tostring(r)) end
-  mt.disconnect(conn)
-end
-print("continue=" .. ok .. " refused=" .. refused .. " first_refused=" .. first)
-EOF
 burst() { # DESC LOGIN FROM N WANT IP...
-	local desc=$1 login=$2 from=$3 n=$4 want=$5 out
-	shift 5
-	out=$(SOCK=$LDT_DIR/rw.sock LOGIN=$login FROM=$from N=$n IPS="$*" \
-		miltertest -s "$LDT_DIR/burst.lua" 2>&1 | tail -n 1)
-	[ "$out" = "$want" ] || ldt_fail "$desc: got \"$out\", expected \"$want\""
-}
-many_ips() { # PREFIX N: PREFIX.1 .. PREFIX.N (N <= 254) - distinct clients
-	local i
-	for ((i = 1; i <= $2; i++)); do printf '%s.%d ' "$1" "$i"; done
+	local desc=$1 login=$2
+	shift 2
+	rate_burst "$desc" "$LDT_DIR/rw.sock" "$login" "$@"
 }
 LOG=$LDT_DIR/rw.log
 REPLY='reply="451 4.7.1 Rate limit exceeded, try again later"'
