@@ -30,6 +30,7 @@ struct message {
 	char lookup_why[256];
 	unsigned nfrom, nsender;
 	unsigned accepted;              /* recipients continued so far */
+	bool rate_counted;              /* the rate limits counted this message already */
 	unsigned long long size;        /* header and body bytes counted so far */
 	char *from_header;              /* first From: value, NULL if none */
 	char *sender_header;            /* first Sender: value, NULL if none */

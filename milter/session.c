@@ -295,16 +295,19 @@ check_rate(struct session *s, struct decision *d, const struct trace *t)
 	size_t which[RATE_LIMITS_MAX], over = 0;
 	const char *store = "memory";
 	char why[256] = "";
-	/* explain counts nothing: its earlier recipients are added to the check */
+	/* A message counts at its first counted recipient (a refused one, or
+	 * one let through by report_only, counts nothing). explain counts
+	 * nothing: its earlier recipients are added to the check. */
 	struct rate_facts f = { &s->client, s->auth,
 		m->looked_up && m->lookup == LOOKUP_FOUND && m->user != NULL ? m->user->login : NULL,
-		&m->from, m->accepted == 0 || s->rate_peek, s->rate_peek ? m->accepted : 0 };
+		&m->from, !m->rate_counted, s->rate_peek ? m->accepted : 0 };
 	size_t n = rate_limit_takes(p, &f, takes, which, t);
 
 	if (n == 0)
 		return;
 	enum rate_answer a = rate_store_take(p->rate_store, takes, n, s->rate_peek, &over, &store,
 	    why, sizeof(why));
+	s->msg.rate_counted |= a == RATE_OK && !s->rate_peek;
 	rate_limit_decide(p, takes, which, n, a, over, store, why, d, t);
 }
 

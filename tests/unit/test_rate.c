@@ -278,6 +278,31 @@ test_sender_limit_exempt_login_report_only(void **state)
 	assert_string_equal(d.detail, "limit=s key=sender:<> messages=1/1 per=60 store=memory");
 }
 
+/* report_only: a first recipient refused by another check (continued as
+ * would-reject) does not make the message's next recipient "not the
+ * first": the message is still counted once. */
+static void
+test_report_only_counts_message_once(void **state)
+{
+	struct session *s = open_session("report_only = true;\n"
+	    "recipients = { deny = [ \"@blocked.example\" ]; };\n"
+	    "rate_limits = ( { name = \"m\"; key = \"login\"; messages = 1; per = 60; } );");
+	struct decision d;
+
+	(void)state;
+	session_connect(s, "unknown", "192.0.2.9", NULL, 1, &d, NULL);
+	session_mail(s, "jdoe", "<john.doe@acme.com>", NULL, &d, NULL);
+	session_rcpt(s, "<x@blocked.example>", &d, NULL);
+	assert_true(d.would_reject);
+	assert_string_equal(d.rule, "recipient_lists");
+	session_rcpt(s, "<bob@remote.example>", &d, NULL);
+	assert_false(d.would_reject);
+	session_message_reset(s);
+	message(s, "jdoe", "<john.doe@acme.com>", &d);
+	assert_true(d.would_reject);
+	assert_string_equal(d.detail, "limit=m key=login:jdoe messages=1/1 per=60 store=memory");
+}
+
 /* ---- Redis URIs ---- */
 
 static void
@@ -342,6 +367,7 @@ main(void)
 		cmocka_unit_test_teardown(test_login_limit_reply_and_detail, test_teardown),
 		cmocka_unit_test_teardown(test_client_limit_ipv6_prefix_and_exempt, test_teardown),
 		cmocka_unit_test_teardown(test_sender_limit_exempt_login_report_only, test_teardown),
+		cmocka_unit_test_teardown(test_report_only_counts_message_once, test_teardown),
 		cmocka_unit_test(test_redis_uris),
 	};
 
