@@ -78,6 +78,7 @@ static const char script[] =
 struct conn {
 	pthread_mutex_t lock;
 	redisContext *c;                /* NULL: not connected */
+	size_t uri;                     /* what c is connected to */
 };
 
 struct rate_redis {
@@ -420,21 +421,24 @@ mark_up(struct rate_redis *r, size_t uri)
 	log_warn("rate store redis available again (%s)", name);
 }
 
-/* One try on the connection c (opened on the current URI if need be). A
- * pooled connection that fails may only be stale (Redis restarted):
- * *stale says to try once more. */
+/* One try on the connection c (opened on uri if need be; a pooled one
+ * keeps the server it has). A pooled connection that fails may only be
+ * stale (Redis restarted): *stale says to try once more. */
 static redisReply *
 try_once(struct rate_redis *r, struct conn *c, struct args *a, size_t uri, bool *stale,
     char *why, size_t len)
 {
 	*stale = c->c != NULL;
-	if (c->c == NULL && (c->c = connect_uri(r, &r->uris[uri], why, len)) == NULL)
-		return NULL;
+	if (c->c == NULL) {
+		if ((c->c = connect_uri(r, &r->uris[uri], why, len)) == NULL)
+			return NULL;
+		c->uri = uri;
+	}
 	char err[256], name[300];
 	redisReply *rep = run_script(c->c, a, err, sizeof(err));
 	if (rep != NULL)
 		return rep;
-	uri_name(&r->uris[uri], name, sizeof(name));
+	uri_name(&r->uris[c->uri], name, sizeof(name));
 	snprintf(why, len, "%s: %s", name, err);
 	redisFree(c->c);           /* after a timeout its reply may still come */
 	c->c = NULL;
@@ -500,9 +504,9 @@ rate_redis_take(struct rate_redis *r, struct rate_take *takes, size_t n, bool pe
 			snprintf(why, len, "unexpected answer from the rate-limit script");
 			break;
 		}
-		atomic_store(&r->current, uri);
+		atomic_store(&r->current, c->uri);
 		pthread_mutex_unlock(&c->lock);
-		mark_up(r, uri);
+		mark_up(r, c->uri);
 		return ans;
 	}
 	pthread_mutex_unlock(&c->lock);
