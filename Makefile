@@ -26,7 +26,7 @@ LIB_SRCS += directory_ldap_groups directory_ldap_values
 LIB_SRCS += stats stats_prometheus directory_metered
 LIB_SRCS += metrics metrics_http metrics_listen
 LIB_SRCS += control control_report ctl_ask ctl_client ctl_top
-LIB_SRCS += rate_limit rate_store rate_redis config_rate
+LIB_SRCS += rate_limit rate_store rate_redis config_rate secret_file
 MILTER_SRCS := callbacks main
 LIB_OBJS := $(LIB_SRCS:%=$(BUILD)/obj/%.o)
 MILTER_OBJS := $(MILTER_SRCS:%=$(BUILD)/obj/%.o)

@@ -19,6 +19,7 @@
 
 #include "address.h"
 #include "directory_ldap.h"
+#include "secret_file.h"
 #include "directory_ldap_internal.h"
 #include "idn.h"
 #include "ldap_conn.h"
@@ -53,35 +54,6 @@ template_valid(const char *tmpl, char placeholder)
 		return true;
 	char pat[3] = { '%', placeholder, '\0' };
 	return strstr(tmpl, pat) != NULL;
-}
-
-static char *
-read_password(const char *path, const char *file, struct errlist *errs)
-{
-	struct stat st;
-	char buf[1024];
-	FILE *fp;
-
-	if (stat(path, &st) != 0) {
-		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
-		    "cannot read %s", path);
-		return NULL;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
-		    "%s is readable by group or others (expected mode 0600 or 0400)", path);
-		return NULL;
-	}
-	if ((fp = fopen(path, "r")) == NULL || fgets(buf, sizeof(buf), fp) == NULL) {
-		if (fp != NULL)
-			fclose(fp);
-		errlist_add(errs, file, 0, "directory.ldap.bind_password_file",
-		    "cannot read a password from %s", path);
-		return NULL;
-	}
-	fclose(fp);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return xstrdup(buf);
 }
 
 /* A class goes into a filter unescaped: a descriptor (a letter, then
@@ -419,7 +391,8 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 	check_config(cfg, file, errs);
 	ldap_tls_check_files(cfg, file, errs);
 	if (cfg->bind_password_file != NULL && cfg->bind_password_file[0] != '\0')
-		password = read_password(cfg->bind_password_file, file, errs);
+		password = secret_file_read(cfg->bind_password_file, file,
+		    "directory.ldap.bind_password_file", errs);
 	if (errs->count != before) {
 		free(password);
 		return NULL;
@@ -440,7 +413,7 @@ directory_ldap_open(const struct ldap_config *cfg, const char *file, struct errl
 char *
 directory_ldap_read_password(const char *path, const char *file, struct errlist *errs)
 {
-	return read_password(path, file, errs);
+	return secret_file_read(path, file, "directory.ldap.bind_password_file", errs);
 }
 
 char *

@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
 #include "rate_redis.h"
 #include "rate_store.h"
+#include "secret_file.h"
 #include "stats.h"
 #include "strlist.h"
 #include "xalloc.h"
@@ -242,35 +242,6 @@ struct rate_store {
 	struct rate_redis *redis;
 };
 
-/* The first line of a password file that only its owner may read. */
-static char *
-read_password(const char *file, const char *path, struct errlist *errs)
-{
-	struct stat st;
-	char line[512];
-	FILE *f = fopen(file, "r");
-
-	if (f == NULL) {
-		errlist_add(errs, path, 0, "rate_store.password_file", "cannot read %s", file);
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		errlist_add(errs, path, 0, "rate_store.password_file", "%s may be read by others "
-		    "(mode %03o; expected 0600 or 0400)", file, (unsigned)(st.st_mode & 0777));
-		fclose(f);
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0] == '\0') {
-		errlist_add(errs, path, 0, "rate_store.password_file", "%s is empty", file);
-		return NULL;
-	}
-	return xstrdup(line);
-}
-
 struct rate_store *
 rate_store_open(const struct rate_store_config *cfg, const char *path, struct errlist *errs)
 {
@@ -282,7 +253,8 @@ rate_store_open(const struct rate_store_config *cfg, const char *path, struct er
 	if (cfg->backend == RATE_BACKEND_REDIS) {
 		char *password = NULL;
 		if (cfg->password_file != NULL && cfg->password_file[0] != '\0')
-			password = read_password(cfg->password_file, path, errs);
+			password = secret_file_read(cfg->password_file, path,
+			    "rate_store.password_file", errs);
 		if (cfg->uris.n == 0)
 			errlist_add(errs, path, 0, "rate_store.uris", "backend \"redis\" needs at least "
 			    "one URI (expected e.g. [ \"redis://127.0.0.1:6379/0\" ])");
