@@ -6,6 +6,8 @@
 #   unauthenticated, smtp-source (local recipient, closed relay, file directory)
 #     D  no milter          A  the null milter (bench/null_milter.c, as ever:
 #                              no DATA callback)      B  relaywarden
+#     A+ACCEPT  the null milter -a: accepts every message at DATA, so the MTA
+#        sends it nothing more; the floor of any milter that sees the envelope
 #   authenticated, bench/smtpload (AUTH PLAIN, external recipient, MAIL FROM
 #   and From: the login's own address, one LDAP directory: a private slapd)
 #     D  no milter          A  the null milter
@@ -108,6 +110,7 @@ grep -q '^log_level = "warn";' "$DIR/verify-warn.conf"
 
 start_milter null "$BUILD/bench/null_milter"
 start_milter nulldata "$BUILD/bench/null_milter" -d
+start_milter nullacc "$BUILD/bench/null_milter" -a
 start_milter rw "$BUILD/relaywarden" -f -c "$DIR/policy.conf" -p
 start_milter rwauth "$BUILD/relaywarden" -f -c "$DIR/verify.conf" -p
 start_milter rwwarn "$BUILD/relaywarden" -f -c "$DIR/policy-warn.conf" -p
@@ -264,10 +267,12 @@ round() {
 	postfix_run "lat|pf|-|D no milter" none "$LAT" 1 per
 	for sock in inet unix; do
 		postfix_run "pf|unauth|$sock|A null milter" "null-$sock" "$MSGS" "$SESS"
+		postfix_run "pf|unauth|$sock|$(label nullacc)" "nullacc-$sock" "$MSGS" "$SESS"
 		for k in "${bs[@]}"; do
 			postfix_run "pf|unauth|$sock|$(label "$k")" "$k-$sock" "$MSGS" "$SESS"
 		done
 		postfix_auth_run "pf|auth|$sock|A null milter" "null-$sock"
+		postfix_auth_run "pf|auth|$sock|$(label nullacc)" "nullacc-$sock"
 		for k in "${bauth[@]}"; do
 			postfix_auth_run "pf|auth|$sock|$(label "$k") (verify_sender, LDAP)" "$k-$sock" spoof
 		done
@@ -288,6 +293,7 @@ label() {
 	case $1 in
 	null) echo "A null milter" ;;
 	nulldata) echo "A+DATA null milter -d (a DATA callback)" ;;
+	nullacc) echo "A+ACCEPT null milter -a (accepts at DATA: the least a milter can cost)" ;;
 	rw | rwauth) echo "B relaywarden" ;;
 	rwwarn | rwauthwarn) echo "B relaywarden, log_level warn" ;;
 	old | oldauth) echo "B before (BENCH_COMPARE)" ;;

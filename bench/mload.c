@@ -15,7 +15,15 @@
  * trips per message (deterministic; -H N sends N headers, From: first).
  *
  *   mload -s unix:/path | inet:PORT@127.0.0.1  -c THREADS -n TRANSACTIONS
- *         [-k PER_CONNECTION] [-m hit|miss|p95|relay|header] [-p PEOPLE] [-H HEADERS]
+ *         [-k PER_CONNECTION] [-m hit|miss|p95|relay|header|inbound] [-p PEOPLE]
+ *         [-H HEADERS]
+ *
+ * Mixes: hit/miss/p95 authenticated, the login's own address, logins drawn
+ * from 10 (hit), all PEOPLE (miss) or 95 % from 10; relay unauthenticated
+ * to an external recipient (refused by a closed relay); header a spoofed
+ * From:; inbound unauthenticated to a local recipient (accepted).
+ * A milter's "accept" ends the message there: nothing more of it is sent,
+ * only the abort Postfix sends before the next.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +60,7 @@
 #define P_NR_BODY 0x80000
 #define P_OFFER 0x1fffff
 
-enum mix { MIX_HIT, MIX_MISS, MIX_P95, MIX_RELAY, MIX_HEADER };
+enum mix { MIX_HIT, MIX_MISS, MIX_P95, MIX_RELAY, MIX_HEADER, MIX_INBOUND };
 
 struct options {
 	const char *socket;
@@ -272,7 +280,7 @@ login_number(long seq, unsigned *rnd)
 	case MIX_MISS: return (unsigned)(seq % opt.people) + 1;
 	case MIX_P95: return rand_r(rnd) % 100 < 95 ? (unsigned)(seq % 10) + 1 :
 		(unsigned)(rand_r(rnd) % opt.people) + 1;
-	case MIX_HIT: case MIX_RELAY: case MIX_HEADER: break;
+	case MIX_HIT: case MIX_RELAY: case MIX_HEADER: case MIX_INBOUND: break;
 	}
 	return (unsigned)(seq % 10) + 1;
 }
@@ -283,7 +291,7 @@ transaction(struct conn *c, long seq, unsigned *rnd)
 {
 	char buf[1024], from[64], login[16];
 	unsigned u = login_number(seq, rnd);
-	bool auth = opt.mix != MIX_RELAY;
+	bool auth = opt.mix != MIX_RELAY && opt.mix != MIX_INBOUND;
 	size_t n;
 
 	snprintf(login, sizeof(login), "u%05u", u);
@@ -299,7 +307,8 @@ transaction(struct conn *c, long seq, unsigned *rnd)
 	char r = step_nr(c, P_NOMAIL, P_NR_MAIL, 'M', buf, n);
 	st.mail_us[seq] = now_us() - t0;
 	if (r == 'c') {
-		const char *rargs[] = { auth ? "<partner@example.org>" : "<john.doe@ibm.com>" };
+		const char *rargs[] = { auth ? "<partner@example.org>" :
+		    opt.mix == MIX_INBOUND ? "<u00001@acme.com>" : "<john.doe@ibm.com>" };
 		n = block(buf, sizeof(buf), rargs, 1);
 		r = step_nr(c, P_NORCPT, P_NR_RCPT, 'R', buf, n);
 	}
@@ -375,7 +384,7 @@ pct(double *v, long n, double p)
 static int
 parse(int argc, char **argv)
 {
-	static const char *const mixes[] = { "hit", "miss", "p95", "relay", "header" };
+	static const char *const mixes[] = { "hit", "miss", "p95", "relay", "header", "inbound" };
 	int ch;
 
 	while ((ch = getopt(argc, argv, "s:c:n:k:m:p:H:")) != -1) {

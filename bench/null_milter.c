@@ -5,10 +5,13 @@
  * -d adds a DATA callback that continues (without it libmilter negotiates
  * SMFIP_NODATA and an inet: milter stalls on a delayed ACK: bench/STALL.md).
  *
+ * -a (instead of -d) accepts the message at DATA: the MTA then sends nothing of
+ * the message (no headers, body or end of message) to the milter.
+ *
  * -p FLAGS (hex) negotiates these SMFIP_* protocol flags as well, for the
  * experiments of bench/STALL.md (e.g. -p 0x80, no reply to headers).
  *
- *   null_milter [-d] [-p FLAGS] unix:/path | inet:PORT@127.0.0.1
+ *   null_milter [-d | -a] [-p FLAGS] unix:/path | inet:PORT@127.0.0.1
  */
 #include <libmilter/mfapi.h>
 #include <stdio.h>
@@ -55,6 +58,13 @@ on_step(SMFICTX *ctx)
 }
 
 static sfsistat
+on_data_accept(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat
 on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
     unsigned long *pf3)
@@ -87,6 +97,8 @@ main(int argc, char **argv)
 	for (; argc > 2 && argv[1][0] == '-'; argc--, argv++) {
 		if (strcmp(argv[1], "-d") == 0) {
 			desc.xxfi_data = on_step;
+		} else if (strcmp(argv[1], "-a") == 0) {
+			desc.xxfi_data = on_data_accept;
 		} else if (strcmp(argv[1], "-p") == 0 && argc > 3) {
 			extra_flags = strtoul(argv[2], NULL, 16);
 			desc.xxfi_negotiate = on_negotiate;
@@ -98,7 +110,7 @@ main(int argc, char **argv)
 	if (desc.xxfi_negotiate != NULL && desc.xxfi_data == NULL)
 		extra_flags |= SMFIP_NODATA;
 	if (argc != 2) {
-		fprintf(stderr, "usage: null_milter [-d] [-p FLAGS] SOCKET\n");
+		fprintf(stderr, "usage: null_milter [-d | -a] [-p FLAGS] SOCKET\n");
 		return 64;
 	}
 	if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/rtt.sh BUILD - milter round trips per message, counted (not timed)
 # by bench/mload: the replies it waited for from MAIL to end of message,
-# one recipient, 5, 20 and 50 headers, per policy feature. mload offers
+# one recipient, 5, 20 and 50 headers, per policy feature; authenticated
+# (the login's own From:) and, where the policy tells them apart,
+# unauthenticated inbound mail to a local user. mload offers
 # what Postfix 3.7 offers and honours the milter's "no reply" choices, so
 # the count is what Postfix waits for. Connect and negotiation (once per
 # connection) are not counted. BENCH_COMPARE=BINARY adds its rows.
@@ -60,11 +62,12 @@ stop() {
 	rm -f "$DIR/m.sock"
 }
 
-# row NAME: mload at 5, 20, 50 headers against the running milter
+# row NAME [MIX]: mload at 5, 20, 50 headers against the running milter
+# (MIX: mload -m, default hit: authenticated)
 row() {
 	local out h cells='' steps=''
 	for h in 5 20 50; do
-		out=$("$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 200 -k 10 -m hit -H "$h")
+		out=$("$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 200 -k 10 -m "${2:-hit}" -H "$h")
 		cells="$cells $(sed -n 's/.* rt_per_tx=\([^ ]*\).*/\1/p' <<<"$out") |"
 		steps=$(sed -n 's/.* steps=\([^ ]*\).*/\1/p' <<<"$out")
 		grep -q ' errors=0' <<<"$out" && grep -q ' reject=0 tempfail=0' <<<"$out" ||
@@ -78,6 +81,9 @@ echo "|---|---|---|---|---|"
 start "$BUILD/bench/null_milter" "unix:$DIR/m.sock"
 row "A null milter (no DATA callback, libmilter's defaults)"
 stop
+start "$BUILD/bench/null_milter" -a "unix:$DIR/m.sock"
+row "A+ACCEPT null milter -a (accepts every message at DATA: the least any milter can ask)"
+stop
 run_binary() { # BINARY LABEL
 	local p
 	for p in envelope headers size profile info; do
@@ -89,6 +95,9 @@ run_binary() { # BINARY LABEL
 			profile) echo 'envelope; a profile checks headers, warn' ;;
 			info) echo 'envelope + headers, log_level info (the default)' ;;
 			esac)"
+		case $p in headers | profile | info)
+			row "$2, the same policy, unauthenticated inbound to a local user" inbound ;;
+		esac
 		stop
 	done
 }

@@ -31,6 +31,10 @@ void controls_decide_connect(const struct policy *p, const struct client_facts *
     unsigned sessions, struct decision *d, const struct trace *t);
 /* True if the client's address should be looked up in the DNS lists. */
 bool controls_needs_dnsbl(const struct policy *p, const struct client_facts *c);
+/* Whether CONNECT can end, for some client, in anything but a silent
+ * continue: the session limit, a host list, a DNS list (whose "log" and
+ * "tag" listings are written at connect too). */
+bool controls_connect_may_refuse(const struct policy *p);
 /* At CONNECT, after the lookups: the first "reject" zone listing the
  * client refuses; a lookup failure in a "reject" zone defers; "tag" zones
  * are written to tags (comma-separated) for a header at end of message. */

@@ -11,7 +11,12 @@
  * (with a reply) on an inet: socket, and "no reply" is chosen only for
  * headers and body chunks, which Postfix buffers until the next step that
  * expects a reply. A unix: socket has neither Nagle nor delayed ACKs:
- * there DATA is not asked for, one round trip less.
+ * there DATA is asked for only where it can spare the rest of a message:
+ * when the headers or the body are wanted, but not for every message
+ * (e.g. only an authenticated sender's From: is checked), relaywarden
+ * accepts at DATA a message it needs no more of (callbacks.c), and the MTA
+ * sends it neither headers nor end of message. Likewise CONNECT goes
+ * without a reply on a unix: socket when no profile can refuse there.
  */
 #ifndef RW_NEGOTIATE_H
 #define RW_NEGOTIATE_H
@@ -27,7 +32,10 @@ enum negotiate_stage {
 };
 
 struct negotiate_plan {
-	bool data;             /* DATA, with a reply: milter.socket is inet: or inet6: */
+	bool connect_reply;    /* a reply to CONNECT: milter.socket is inet:, or some
+	                        * profile may refuse there (connection controls) */
+	bool data;             /* DATA, with a reply: milter.socket is inet: or inet6:,
+	                        * or some message may not need what follows */
 	bool headers;          /* header values and end of headers (verify_sender.headers,
 	                        * the size, msgid=); without, neither is sent */
 	bool body;             /* body chunks (sender.max_message_size, size=) */

@@ -88,6 +88,14 @@ void session_body(struct session *s, size_t len);
 /* End of message: the counted size against max_message_size. */
 void session_eom(struct session *s, struct decision *d, const struct trace *t);
 void session_message_reset(struct session *s);
+/* Whether the rest of the message still matters to the policy, so the MTA
+ * must go on sending it: after DATA, the headers (a check of the From: of
+ * an authenticated sender, a trusted relay's Received:) or anything at end
+ * of message; after end of headers, the end of message (the size limit, a
+ * header to add: a "tag" DNS listing, a report_only would-reject). The
+ * "message received" line (info) is the caller's to add. */
+bool session_needs_headers(const struct session *s);
+bool session_needs_end(const struct session *s);
 
 /* The text of d's reply as the client sees it (%s, %a, %z expanded). */
 void session_reply_text(const struct session *s, const struct decision *d, char *buf,

@@ -88,7 +88,9 @@ addr_text(const struct sockaddr *sa, char *buf, size_t len)
  * other answer there as an error, one syslog call per header). */
 struct conn {
 	struct session *s;
-	bool header_noreply, body_noreply;
+	bool header_noreply, body_noreply, connect_noreply;
+	bool holding;                   /* held: a refusal CONNECT could not reply */
+	struct decision held;
 };
 
 static struct session *
@@ -117,10 +119,10 @@ _Static_assert(NEGOTIATE_CONNECT == SMFIM_CONNECT && NEGOTIATE_HELO == SMFIM_HEL
     "negotiate.h stages follow SMFIM_*");
 
 /*
- * Never HELO or unknown commands; DATA over inet:, with a reply (without
- * it the MTA writes the DATA macros on their own and the first header
- * waits for a delayed ACK; over unix: nothing waits, and DATA would be one
- * round trip more); headers and body without a reply to each (Postfix
+ * Never HELO or unknown commands; DATA with a reply over inet: (without it
+ * the MTA writes the DATA macros on their own and the first header waits
+ * for a delayed ACK) and wherever accepting at DATA can spare a message's
+ * rest (negotiate.h); headers and body without a reply to each (Postfix
  * then writes them with the end of headers or of message, in one packet)
  * or not at all (no headers: no end of headers either, one round trip
  * less). Only flags the MTA offered.
@@ -141,11 +143,13 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	want |= plan.headers ? SMFIP_NR_HDR : SMFIP_NOHDRS | SMFIP_NOEOH;
 	want |= plan.body ? SMFIP_NR_BODY : SMFIP_NOBODY;
 	want |= plan.data ? 0 : SMFIP_NODATA;
+	want |= plan.connect_reply ? 0 : SMFIP_NR_CONN;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	c->header_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->body_noreply = (*pf1 & SMFIP_NR_BODY) != 0;
+	c->connect_noreply = (*pf1 & SMFIP_NR_CONN) != 0;
 	log_debug("NOQUEUE: negotiate: offered actions=0x%lx steps=0x%lx; "
 	    "chose actions=0x%lx steps=0x%lx", f0, f1, *pf0, *pf1);
 	if (*pf0 & SMFIF_SETSYMLIST)
@@ -156,20 +160,32 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	return SMFIS_CONTINUE;
 }
 
+/* Without a reply to CONNECT (negotiate.h: no profile has a connection
+ * control) a refusal cannot happen there; should one all the same, it is
+ * held and given at MAIL, never dropped. */
 static sfsistat
 cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char ip[64];
-	struct session *s = session_of(ctx);
+	struct conn *c = smfi_getpriv(ctx);
 	struct decision d;
 
-	if (s == NULL)          /* a client that did not negotiate */
-		s = open_session(ctx)->s;
+	if (c == NULL)          /* a client that did not negotiate */
+		c = open_session(ctx);
+	struct session *s = c->s;
 	session_connect(s, hostname, addr_text(hostaddr, ip, sizeof(ip)),
 	    smfi_getsymval(ctx, "{daemon_name}"), stats_sessions_live(), &d, NULL);
 	if (d.action != DECISION_CONTINUE || d.rule != NULL || log_enabled(LOG_LEVEL_DEBUG))
 		session_log_decision(s, "connect", NULL, &d, NULL, 0);
-	return respond(ctx, s, "connect", &d);
+	if (!c->connect_noreply)
+		return respond(ctx, s, "connect", &d);
+	if (d.action != DECISION_CONTINUE) {
+		log_err("NOQUEUE: a refusal at connect with no reply negotiated; it is given at MAIL");
+		c->held = d;
+		c->holding = true;
+	}
+	stats_decision("connect", &d);
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -180,6 +196,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 
 	if (s == NULL)
 		return internal_error(ctx, "MAIL");
+	struct conn *c = smfi_getpriv(ctx);
+	if (c->holding)
+		return respond(ctx, s, "mail", &c->held);
 	bool was_authenticated = s->auth != NULL;
 	session_mail(s, smfi_getsymval(ctx, "{auth_authen}"), argv[0] ? argv[0] : "",
 	    argv[0] ? (const char *const *)argv + 1 : NULL, &d, NULL);
@@ -205,7 +224,27 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	return respond(ctx, s, "rcpt", &d);
 }
 
-/* Asked for only so that the MTA waits for a reply here (cb_negotiate). */
+/* Nothing later in this message can refuse it or be written: relaywarden
+ * accepts it, and the MTA sends it no more of the message (Postfix and
+ * Sendmail skip the milter until the next one). The message is counted as
+ * cb_eom counts it. The "message received" line (info) needs the end. */
+static bool
+accept_now(struct session *s, bool at_data)
+{
+	struct decision d;
+
+	if (log_enabled(LOG_LEVEL_INFO) ||
+	    (at_data ? session_needs_headers(s) : session_needs_end(s)))
+		return false;
+	decision_init(&d);
+	stats_decision("message", &d);
+	session_message_reset(s);
+	return true;
+}
+
+/* Over inet: asked for so that the MTA waits for a reply here (no stall);
+ * over either socket, where accepting here spares the rest of a message
+ * the policy may not need (cb_negotiate). */
 static sfsistat
 cb_data(SMFICTX *ctx)
 {
@@ -214,7 +253,7 @@ cb_data(SMFICTX *ctx)
 	if (s == NULL)
 		return internal_error(ctx, "DATA");
 	session_set_qid(s, smfi_getsymval(ctx, "i"));
-	return SMFIS_CONTINUE;
+	return accept_now(s, true) ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -242,7 +281,8 @@ cb_eoh(SMFICTX *ctx)
 	if (d.action != DECISION_CONTINUE || d.would_reject || d.noteworthy ||
 	    log_enabled(LOG_LEVEL_DEBUG) || (d.rule != NULL && s->client.via_relay))
 		session_log_decision(s, "header", NULL, &d, NULL, 0);
-	return respond(ctx, s, "header", &d);
+	sfsistat r = respond(ctx, s, "header", &d);
+	return r == SMFIS_CONTINUE && accept_now(s, false) ? SMFIS_ACCEPT : r;
 }
 
 static sfsistat

@@ -60,6 +60,17 @@ controls_needs_dnsbl(const struct policy *p, const struct client_facts *c)
 	return c->has_ip && !c->via_relay && (p->connection.ndnsbl > 0);
 }
 
+/* The same conditions as controls_decide_connect and check_dns_lists
+ * (session.c): keep them together. */
+bool
+controls_connect_may_refuse(const struct policy *p)
+{
+	const struct connection_policy *cp = &p->connection;
+
+	return cp->max_sessions > 0 || host_set_count(cp->deny_hosts) > 0 ||
+	    host_set_count(cp->allow_hosts) > 0 || cp->ndnsbl > 0;
+}
+
 static void
 add_tag(char *tags, size_t len, const char *zone)
 {

@@ -83,14 +83,14 @@ stamp_now(char *buf, size_t len, long *ms)
  * from concurrent sessions never interleave and never wait for each other
  * in user space. */
 static void
-write_stderr(enum log_level level, const char *msg)
+write_stderr(const char *severity, const char *msg)
 {
 	char line[4200], stamp[32];
 	size_t n, mlen = strlen(msg);
 	long ms;
 
 	size_t slen = stamp_now(stamp, sizeof(stamp), &ms);
-	const char *parts[] = { log_ident, "[", level_names[level], "]: " };
+	const char *parts[] = { log_ident, "[", severity, "]: " };
 	memcpy(line, stamp, slen);
 	n = slen;
 	line[n++] = '.';
@@ -121,17 +121,38 @@ write_stderr(enum log_level level, const char *msg)
 	}
 }
 
+/* Shown from log_level threshold on, as syslog priority (and stderr name). */
+static void
+emit(enum log_level threshold, int priority, const char *severity, const char *msg)
+{
+	if (!log_enabled(threshold))
+		return;
+	if (use_stderr)
+		write_stderr(severity, msg);
+	else
+		syslog(priority, "%s", msg);
+}
+
 void
 log_text(enum log_level level, const char *msg)
 {
 	static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
-	if (!log_enabled(level))
+	emit(level, priorities[level], level_names[level], msg);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+
+	if (!log_enabled(LOG_LEVEL_WARN))
 		return;
-	if (use_stderr)
-		write_stderr(level, msg);
-	else
-		syslog(priorities[level], "%s", msg);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit(LOG_LEVEL_WARN, LOG_NOTICE, "notice", line);
 }
 
 static void

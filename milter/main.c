@@ -165,14 +165,14 @@ run(int argc, char **argv)
 	}
 	if (control_start(RW_VERSION) < 0)
 		return EX_OSERR;
-	log_info("relaywarden %s listening on %s with policy %s", RW_VERSION, p->milter_socket,
+	log_notice("relaywarden %s listening on %s with policy %s", RW_VERSION, p->milter_socket,
 	    a.config);
 	/* The directory is tried once, beside serving: failures are logged,
 	 * never a reason not to start (an outage is 451 and heals itself). */
 	const struct policy *probed = snapshot_acquire();
 	ldap_probe_start(probed);
 	int rc = smfi_main();
-	log_info("relaywarden stopping");
+	log_notice("relaywarden stopping");
 	control_stop();
 	ldap_probe_join();
 	metrics_stop();

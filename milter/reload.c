@@ -153,7 +153,7 @@ load_and_install(const char *path, const char *msock, const char *csock, struct 
 	snapshot_install(p);
 	stats_policy_load(true, true, seconds);
 	remember_refusal(NULL);
-	log_info("policy reloaded from %s", path);
+	log_notice("policy reloaded from %s", path);
 	return 0;
 }
 

@@ -477,6 +477,20 @@ session_eom(struct session *s, struct decision *d, const struct trace *t)
 	note_would_reject(s, d);
 }
 
+bool
+session_needs_end(const struct session *s)
+{
+	return s->policy->sender.max_message_size > 0 || s->dnsbl_tags[0] != '\0' ||
+	    s->msg.would_reject[0] != '\0';
+}
+
+bool
+session_needs_headers(const struct session *s)
+{
+	return s->client.via_relay || policy_needs_owner_headers(s->policy, s->auth) ||
+	    session_needs_end(s);
+}
+
 void
 session_reply_text(const struct session *s, const struct decision *d, char *buf, size_t len)
 {

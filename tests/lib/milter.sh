@@ -46,7 +46,8 @@
 #                           at connect and i=RAWQID at MAIL. Prints one line
 #                           per step: "connect|mail|rcpt CODE TEXT" where CODE
 #                           is the milter's reply command (c continue, y reply
-#                           code, r reject, t tempfail, a accept) and TEXT the
+#                           code, r reject, t tempfail, a accept; n: none, the
+#                           milter negotiated no reply to CONNECT) and TEXT the
 #                           reply text ("-" when none). Stops after MAIL if MAIL
 #                           was not continued, and after a non-continue RCPT
 #                           whose code starts with 421 (the MTA hangs up).
@@ -230,7 +231,8 @@ my (undef, undef, $popts) = unpack("NNN", $data);
 put("D", "C" . "{daemon_name}\0smtp\0");
 my $conn = $host . "\0" . ($ip eq "" ? "U" : ($ip =~ /:/ ? "6" : "4") . pack("n", 12345) . $ip . "\0");
 put("C", $conn);
-($cmd) = reply("connect");
+# no reply negotiated (SMFIP_NR_CONN): the MTA goes on as after a continue
+if ($popts & 0x1000) { print "connect n -\n"; $cmd = "c"; } else { ($cmd) = reply("connect"); }
 if ($cmd eq "c") {
 	put("H", "client.example\0"), reply("helo") unless $popts & 0x2;
 	put("D", "M" . "i\0RAWQID\0" . ($auth eq "" ? "" : "{auth_authen}\0$auth\0"));

@@ -9,12 +9,12 @@ local T = dofile(helpers)
 T.run(function()
 	local lines, out = T.raw("abc.com", "10.10.1.8", "", "<bogus.user@bogus.com>",
 		{ "<john.doe@ibm.com>" })
-	T.check(table.concat(lines, "\n") == "connect c -\nmail c -\nrcpt y "
+	T.check(table.concat(lines, "\n") == "connect n -\nmail c -\nrcpt y "
 		.. "554 5.7.1 Relaying from 10.10.1.8 for <bogus.user@bogus.com> is not allowed.",
 		"custom relay.reply with %a and %s, expanded once, on the wire\n" .. out)
 
 	lines, out = T.raw("abc.com", "10.10.1.8", "jdoe", "<alice.smith@acme.com>", { "<x@ibm.com>" })
-	T.check(table.concat(lines, "\n") == "connect c -\nmail y "
+	T.check(table.concat(lines, "\n") == "connect n -\nmail y "
 		.. "553 5.7.1 <alice.smith@acme.com> is not yours to send from",
 		"custom verify_sender.reply (553) with %s on the wire\n" .. out)
 

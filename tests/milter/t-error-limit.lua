@@ -18,7 +18,7 @@ T.run(function()
 	-- the exact texts on the wire
 	local lines, out = T.raw("abc.com", "10.10.1.8", "", "<bogus.user@bogus.com>",
 		{ "<john.doe@ibm.com>", "<jane@ibm.com>", "<never.sent@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail c -\nrcpt y " .. T.RELAY
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail c -\nrcpt y " .. T.RELAY
 		.. "\nrcpt y " .. T.ERROR_LIMIT,
 		"j. on the wire: 554 then \"" .. T.ERROR_LIMIT .. "\"\n" .. out)
 

@@ -25,7 +25,7 @@ T.run(function()
 	-- a. the same transcript through the raw client: the exact text on the wire
 	local lines, out = T.raw("abc.com", "10.10.1.8", "", "<bogus.user@bogus.com>",
 		{ "<john.doe@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail c -\nrcpt y " .. T.RELAY,
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail c -\nrcpt y " .. T.RELAY,
 		"a. on the wire: RCPT answered with reply code text \"" .. T.RELAY .. "\"\n" .. out)
 
 	-- b. the same client after AUTH
@@ -41,7 +41,7 @@ T.run(function()
 		{ contains = { 'reason="authenticated user"' } })
 	T.close(conn)
 	lines, out = T.raw("abc.com", "10.10.1.8", "jdoe", "<john.doe@acme.com>", { "<john.doe@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail c -\nrcpt c -",
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail c -\nrcpt c -",
 		"b. on the wire: MAIL and RCPT continue\n" .. out)
 
 	-- c. local recipients from the external host, unauthenticated

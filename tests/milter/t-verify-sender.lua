@@ -29,7 +29,7 @@ T.run(function()
 
 	-- the exact text on the wire
 	local lines, out = T.raw("abc.com", "10.10.1.8", "jdoe", "<alice.smith@acme.com>", { "<x@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail y " .. T.NOT_OWNED,
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail y " .. T.NOT_OWNED,
 		"g. on the wire: MAIL answered with \"" .. T.NOT_OWNED .. "\"\n" .. out)
 
 	-- own addresses, send-as, subaddress, case

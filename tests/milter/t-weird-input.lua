@@ -71,7 +71,7 @@ T.run(function()
 	local lines, out = T.raw("abc.com", "10.10.1.8", "", "<" .. a2000 .. "@bogus.com>",
 		{ "<" .. a2000 .. "@ibm.com>", "<" .. a2000 .. "@acme.com>", "<" .. a2000 .. ">",
 			"<jd@acme.com>" })
-	local want = { "connect c -", "mail c -", "rcpt y " .. T.RELAY, "rcpt y " .. T.RELAY,
+	local want = { "connect n -", "mail c -", "rcpt y " .. T.RELAY, "rcpt y " .. T.RELAY,
 		"rcpt y " .. T.RELAY, "rcpt c -" }
 	T.ok(table.concat(lines, "\n") == table.concat(want, "\n"),
 		"l. 2000-byte addresses: MAIL continues, each such RCPT gets " .. T.RELAY
@@ -79,16 +79,16 @@ T.run(function()
 	T.ok(#T.decisions_since_mark() == 5, "l. one decision line per step for the raw client")
 
 	lines, out = T.raw("abc.com", "10.10.1.8", "jdoe", "<" .. a2000 .. "@acme.com>", { "<x@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail y " .. T.NOT_OWNED,
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail y " .. T.NOT_OWNED,
 		"l. AUTH jdoe with a 2000-byte MAIL FROM: " .. T.NOT_OWNED .. "\n" .. out)
 
 	lines, out = T.raw("abc.com", "10.10.1.8", a2000, "<john.doe@acme.com>", { "<x@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail y " .. T.NOT_OWNED,
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail y " .. T.NOT_OWNED,
 		"l. a 2000-byte login: " .. T.NOT_OWNED .. "\n" .. out)
 
 	lines, out = T.raw(string.rep("h", 2000) .. ".example", "10.10.1.8", "", "<x@bogus.com>",
 		{ "<x@ibm.com>" })
-	T.ok(table.concat(lines, "\n") == "connect c -\nmail c -\nrcpt y " .. T.RELAY,
+	T.ok(table.concat(lines, "\n") == "connect n -\nmail c -\nrcpt y " .. T.RELAY,
 		"l. a 2000-byte client host name: relay refused\n" .. out)
 
 	-- still alive and answering
