@@ -44,13 +44,8 @@ cases() {
 		--header 'From: Alice Smith <alice.smith@acme.com>'
 	e2e_check "$mta: the spoof is refused after DATA" \
 		grep -qxF "<** $NOT_OWNED" <(sed -n '/^ -> \.$/,$p' "$E2E_DIR/swaks.out")
-}
-
-# three messages in one SMTP session (smtp-source -d keeps the connection):
-# an accepted message must not leave state for the next
-session_of_three() {
-	local mta=$1 before
-	before=$(sink_count)
+	# three messages in one SMTP session (smtp-source -d keeps the
+	# connection): an accepted message must not leave state for the next
 	smtp-source -d -m 3 -s 1 -f someone@example.org -t jd@acme.com "127.0.0.1:$E2E_MTA_PORT"
 	E2E_SINK_EXPECT=$((E2E_SINK_EXPECT + 3))
 	e2e_check "$mta: three messages in one session, all delivered" \
@@ -58,18 +53,21 @@ session_of_three() {
 	e2e_check "$mta: and no more" _sink_exact
 }
 
-pf_start "$E2E_DIR/postfix" "inet:127.0.0.1:$E2E_MILTER_PORT" "$SINK_PORT" || exit 1
-E2E_MTA_PORT=$PF_PORT
-pf_user jdoe 'Secret-1'
+# MTA_NAME: starts that MTA on relaywarden, with jdoe's SASL password
+mta_up() {
+	case $1 in
+	Postfix) pf_start "$E2E_DIR/postfix" "inet:127.0.0.1:$E2E_MILTER_PORT" "$SINK_PORT" &&
+		E2E_MTA_PORT=$PF_PORT && pf_user jdoe 'Secret-1' ;;
+	Sendmail) sm_start "$E2E_DIR/sendmail" "$E2E_MILTER_PORT" "$SINK_PORT" &&
+		E2E_MTA_PORT=$SM_PORT && sm_user jdoe 'Secret-1' ;;
+	esac
+}
+
+mta_up Postfix || exit 1
 cases Postfix
-session_of_three Postfix
 e2e_check "Postfix logs no milter warning" sh -c "! grep -i 'warning: .*milter' '$PF_LOG'"
 pf_stop
-
-sm_start "$E2E_DIR/sendmail" "$E2E_MILTER_PORT" "$SINK_PORT" || exit 1
-E2E_MTA_PORT=$SM_PORT
-sm_user jdoe 'Secret-1'
+mta_up Sendmail || exit 1
 cases Sendmail
-session_of_three Sendmail
 e2e_check "relaywarden logged no error" sh -c "! grep -F '[err]' '$E2E_RW_LOG'"
 e2e_done
