@@ -39,6 +39,11 @@
 #                        a NAME not seen yet starts empty, for redis_start in a
 #                        directory of its own.
 #   redis_on NAME CMD [ARG...]  CMD with NAME current, then back; CMD's status.
+# for the milter nodes of these tests:
+#   redis_node_policy TAG   the head of a node's policy on stdout: socket
+#                        LDT_DIR/rw-TAG.sock, info, a closed relay for acme.com,
+#                        no sender check, the file directory LDT_DIR/directory.conf
+#                        (the caller adds its rate_limits and rate_store).
 REDIS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=wait.sh
 . "$REDIS_LIB_DIR/wait.sh"
@@ -247,6 +252,18 @@ redis_on() {
 }
 
 # Every instance: the current one, then each saved one made current in turn.
+redis_node_policy() {
+	cat <<EOF
+milter = { socket = "unix:$LDT_DIR/rw-$1.sock"; timeout = 30; };
+log_level = "info";
+config_update_interval = 0;
+local_domains = [ "acme.com" ];
+relay = { deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
+verify_sender = { envelope = false; headers = false; };
+directory = { backend = "file"; file = "directory.conf"; };
+EOF
+}
+
 redis_cleanup() {
 	local name
 	_stop_redis_pid

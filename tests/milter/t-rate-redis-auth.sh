@@ -56,14 +56,7 @@ EOF
 # policy TAG URIS [PASSWORD_FILE]: LDT_DIR/rw-TAG.conf
 policy() {
 	local tag=$1 uris=$2 pw=${3:-}
-	cat >"$LDT_DIR/rw-$tag.conf" <<EOF
-milter = { socket = "unix:$LDT_DIR/rw-$tag.sock"; timeout = 30; };
-log_level = "info";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = false; headers = false; };
-directory = { backend = "file"; file = "directory.conf"; };
+	{ redis_node_policy "$tag"; cat <<EOF; } >"$LDT_DIR/rw-$tag.conf"
 rate_limits = ( { name = "per-login"; key = "login"; messages = 2; per = 3600; } );
 rate_store = { backend = "redis"; uris = [ $uris ]; timeout = 1; on_failure = "tempfail";
                password_file = "$pw"; };

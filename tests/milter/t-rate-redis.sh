@@ -65,14 +65,7 @@ STORE_BLOCK=$(ldt_readme_block rate-store-redis) || { ldt_fail "README block rat
 node() {
 	local tag=$1 on_failure=$2 policy=$LDT_DIR/rw-$1.conf
 	MPORT[$tag]=$(free_port)
-	cat >"$policy" <<EOF
-milter = { socket = "unix:$LDT_DIR/rw-$tag.sock"; timeout = 30; };
-log_level = "info";
-config_update_interval = 0;
-local_domains = [ "acme.com" ];
-relay = { deny_to_domains = [ "*" ]; deny_from_hosts = [ "*" ]; };
-verify_sender = { envelope = false; headers = false; };
-directory = { backend = "file"; file = "directory.conf"; };
+	{ redis_node_policy "$tag"; cat <<EOF; } >"$policy"
 metrics = { listen = "127.0.0.1:${MPORT[$tag]}"; };
 rate_limits = ( { name = "per-login"; key = "login"; messages = $LIMIT; per = 3600; } );
 EOF
