@@ -29,7 +29,7 @@ bench-deps: test-deps
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$m; fi
 
 # BENCH_COMPARE=/path/to/another/relaywarden: its rows too, in the same run.
-# BENCH_ONLY=F or R: those rows of bench/run.sh alone, none of the other
+# BENCH_ONLY=F, P or R: those rows of bench/run.sh alone, none of the other
 # scripts (a full run takes 13 minutes).
 bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)

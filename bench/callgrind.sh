@@ -5,7 +5,11 @@
 # from run to run), instruction counts repeat to within a fraction of a
 # percent, so they show what relaywarden's own code adds. Kernel time
 # (poll, read, writev, the log write) is not counted. Prints a table and the
-# top functions of relaywarden's transactions.
+# top functions of relaywarden's transactions. P0/P1: one message per
+# connection (mload -m inbound -k 1, unauthenticated to a local user), as
+# Postfix gives them: the null milter -a against relaywarden with the
+# closed-relay example at log_level warn, the connection's own cost counted
+# in every message.
 #
 # BENCH_CG_TX (default 2000) transactions, one connection at a time.
 set -euo pipefail
@@ -31,6 +35,7 @@ bench_people 10 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
 bench_ldap_policy "$DIR/warm.conf" 3600
 
+LOAD=(-m hit)   # what mload sends (the P rows: -m inbound -k 1)
 # measure NAME OUT PROGRAM ARGS...: Ir of TX transactions after a warm-up,
 # counters zeroed before and dumped right after the measured transactions.
 measure() {
@@ -43,9 +48,9 @@ measure() {
 		[ -S "$DIR/m.sock" ] && break
 		sleep 0.05
 	done
-	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 200 -m hit >/dev/null
+	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n 200 "${LOAD[@]}" >/dev/null
 	callgrind_control -z "$MPID" >/dev/null 2>&1
-	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n "$TX" -m hit >/dev/null
+	"$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c 1 -n "$TX" "${LOAD[@]}" >/dev/null
 	callgrind_control -d measured "$MPID" >/dev/null 2>&1
 	kill -TERM "$MPID"
 	wait "$MPID" 2>/dev/null || true
@@ -61,6 +66,10 @@ measure A "$DIR/cg.A" "$BUILD/bench/null_milter" "unix:$DIR/m.sock"
 measure B1 "$DIR/cg.B1" "$BUILD/relaywarden" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
 [ -z "${BENCH_COMPARE:-}" ] ||
 	measure X "$DIR/cg.X" "$BENCH_COMPARE" -f -c "$DIR/warm.conf" -p "unix:$DIR/m.sock"
+bench_inbound_policy "$DIR/inbound-warn.conf" warn
+LOAD=(-m inbound -k 1)
+measure P0 "$DIR/cg.P0" "$BUILD/bench/null_milter" -a "unix:$DIR/m.sock"
+measure P1 "$DIR/cg.P1" "$BUILD/relaywarden" -f -c "$DIR/inbound-warn.conf" -p "unix:$DIR/m.sock"
 a=$(ir_of "$DIR/cg.A.1")
 b=$(ir_of "$DIR/cg.B1.1")
 echo "| row | transactions | instructions (user space) per transaction |"
@@ -69,6 +78,11 @@ awk -v a="$a" -v b="$b" -v n="$TX" 'BEGIN {
 	printf "| A null milter | %d | %.0f |\n", n, a / n
 	printf "| B1 relaywarden, warm cache | %d | %.0f |\n", n, b / n
 	printf "| B1 − A (relaywarden'"'"'s own work) | | %.0f |\n", (b - a) / n
+}'
+awk -v a="$(ir_of "$DIR/cg.P0.1")" -v b="$(ir_of "$DIR/cg.P1.1")" -v n="$TX" 'BEGIN {
+	printf "| P0 null milter -a, 1 message per connection | %d | %.0f |\n", n, a / n
+	printf "| P1 relaywarden, closed relay, warn, 1 message per connection | %d | %.0f |\n", n, b / n
+	printf "| P1 − P0 | | %.0f |\n", (b - a) / n
 }'
 if [ -n "${BENCH_COMPARE:-}" ]; then
 	awk -v a="$a" -v x="$(ir_of "$DIR/cg.X.1")" -v n="$TX" 'BEGIN {

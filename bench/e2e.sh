@@ -92,8 +92,7 @@ start_milter() { # KEY PROGRAM ARGS...: ARGS end with the -p or socket flag's va
 bench_people 1000 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null
 bench_ldap_policy "$DIR/verify.conf" 3600
-sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
-	"$TOP/policies/examples/closed-relay.conf" | sed '/^milter = /d' >"$DIR/policy.conf"
+bench_inbound_policy "$DIR/policy.conf" info
 cat >"$DIR/login-map.cf" <<CF
 server_host = $SLAPD_URI
 version = 3
@@ -104,7 +103,7 @@ CF
 chmod 644 "$DIR/login-map.cf"
 # the same policies at log_level warn (as issue 15 measured): no "message
 # received" line, so no headers (unauthenticated) and no body to ask for
-printf 'log_level = "warn";\n' | cat "$DIR/policy.conf" - >"$DIR/policy-warn.conf"
+bench_inbound_policy "$DIR/policy-warn.conf" warn
 sed 's/^log_level = .*/log_level = "warn";/' "$DIR/verify.conf" >"$DIR/verify-warn.conf"
 grep -q '^log_level = "warn";' "$DIR/verify-warn.conf"
 

@@ -6,6 +6,10 @@
 #                         N people u00001..uN, each with mail uNNNNN@acme.com
 #   bench_ldap_policy FILE TTL   a closed relay with verify_sender (envelope
 #                         and headers) against the private slapd, cache TTL
+#   bench_inbound_policy FILE LEVEL   policies/examples/closed-relay.conf (the
+#                         file directory, no milter = line) at that log_level:
+#                         what the end-to-end and P rows judge unauthenticated
+#                         mail to a local user by
 #   bench_redis_start DIR   a private redis-server (Debian's) on 127.0.0.1 and a
 #                         free port, data and log in DIR, nothing saved; waits
 #                         until `redis-cli ping` answers PONG (<= 30 s). Exports
@@ -37,6 +41,12 @@ directory = { backend = "ldap"; cache = { ttl = $2; negative_ttl = $2; };
     user_filter = "(&(objectClass=inetOrgPerson)(uid=%u))";
     address_attributes = [ "mail" ]; pool_size = 8; }; };
 CONF
+}
+
+bench_inbound_policy() {
+	sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
+		"$TOP/policies/examples/closed-relay.conf" | sed '/^milter = /d; /^log_level = /d' >"$1"
+	printf 'log_level = "%s";\n' "$2" >>"$1"
 }
 
 bench_redis_start() {

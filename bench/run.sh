@@ -10,6 +10,14 @@
 #   E   relay lists of 10 / 1 000 / 10 000 / 100 000 entries (+ as many CIDRs):
 #       unauthenticated relay attempts judged against them
 #   F   B1 and A at concurrency 1 .. 100
+#   P   one message per connection, as Postfix gives them (smtp-source opens
+#       an SMTP session per message, and Postfix a milter connection per
+#       session): unauthenticated mail to a local user (mload -m inbound
+#       -k 1), so what a connection costs (accept, negotiation, the session
+#       set up and freed) counts once per message, as end to end. P0 the
+#       null milter -a (accepts at DATA: the floor of any milter), P1
+#       relaywarden with the closed-relay example at log_level warn, P2 the
+#       same at info; ratio to P0
 #   R   the cost of a rate-limit check (issue 19), in a table of its own:
 #       R0 as B1 (no rate_limits), R1 + a per-login and a per-client limit
 #       that never trigger (rate_store memory), R2 the same limits in a
@@ -25,6 +33,8 @@
 # BENCH_COMPARE=/path/to/another/relaywarden adds its F rows (before/after
 # a change, measured in the same run). BENCH_ONLY=F runs only the F rows;
 # BENCH_F_CONC (default "1 2 4 8 16 32 64 100") their concurrencies.
+# BENCH_ONLY=P runs only the P rows (BENCH_REPEAT rounds, the order
+# rotated each round; BENCH_P_CONC, default 8, the sessions of bench/e2e.sh).
 # BENCH_ONLY=R runs only the R rows (A, R0, R1, R2 in BENCH_REPEAT rounds,
 # the order rotated each round).
 set -euo pipefail
@@ -91,12 +101,14 @@ calc() { awk "BEGIN { print $1 }"; }
 field() { sed -n "s/.* $1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 A_TPS=1
+ROW_FLAGS=()    # more mload flags for row (the P rows: -k 1)
 # row NAME MIX CONC [PEOPLE]: one mload run against the running milter.
 row() {
 	local name=$1 mix=$2 conc=$3 people=${4:-10000} c0 c1 s0 s1 out tps
 	c0=$(cpu_ticks)
 	s0=$(slapd_srch_count "" 2>/dev/null || echo 0)
-	out=$("$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c "$conc" -n "$TX" -m "$mix" -p "$people")
+	out=$("$BUILD/bench/mload" -s "unix:$DIR/m.sock" -c "$conc" -n "$TX" -m "$mix" -p "$people" \
+		"${ROW_FLAGS[@]}")
 	c1=$(cpu_ticks)
 	s1=$(slapd_srch_count "" 2>/dev/null || echo 0)
 	tps=$(field tps "$out")
@@ -148,10 +160,10 @@ warm_row() { # BINARY NAME CONC
 }
 
 echo "# relaywarden benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ //')"
-echo "# $TX transactions per row, concurrency $CONC unless shown; A, B1, F and R rows: the median of $REPEAT interleaved runs; bench/run.sh"
+echo "# $TX transactions per row, concurrency $CONC unless shown; A, B1, F, P and R rows: the median of $REPEAT interleaved runs; bench/run.sh"
 bench_people 10000 >"$DIR/people.ldif"
 slapd_start "$DIR/slapd" "$DIR/people.ldif" >/dev/null || exit 1
-[ "${BENCH_ONLY:-}" = R ] || header
+case ${BENCH_ONLY:-} in R | P) ;; *) header ;; esac
 
 bench_ldap_policy "$DIR/warm.conf" 3600
 bench_ldap_policy "$DIR/cold.conf" 0
@@ -304,6 +316,52 @@ if [ "${BENCH_ONLY:-}" = R ]; then
 	exit 0
 fi
 
+# P: one message per connection (see the top). P0 first in its round only
+# once in REPEAT: the order is rotated.
+p_row() { # KEY
+	case $1 in
+	P0) start_milter "$BUILD/bench/null_milter" -a "unix:$DIR/m.sock"
+		row "P0 null milter -a (accepts at DATA), 1 message per connection" inbound "$P_CONC" ;;
+	P1) start_milter "$BUILD/relaywarden" -f -c "$DIR/inbound-warn.conf" -p "unix:$DIR/m.sock"
+		row "P1 relaywarden, closed relay, warn, 1 message per connection" inbound "$P_CONC" ;;
+	P2) start_milter "$BUILD/relaywarden" -f -c "$DIR/inbound-info.conf" -p "unix:$DIR/m.sock"
+		row "P2 relaywarden, closed relay, info, 1 message per connection" inbound "$P_CONC" ;;
+	PX) start_milter "$BENCH_COMPARE" -f -c "$DIR/inbound-warn.conf" -p "unix:$DIR/m.sock"
+		row "P1 (BENCH_COMPARE), 1 message per connection" inbound "$P_CONC" ;;
+	esac
+	stop_milter
+}
+rows_p() {
+	local r i k order=(P0 P1 P2) p0=() p1=() p2=() px=() line
+	[ -z "${BENCH_COMPARE:-}" ] || order+=(PX)
+	P_CONC=${BENCH_P_CONC:-8}
+	bench_inbound_policy "$DIR/inbound-warn.conf" warn
+	bench_inbound_policy "$DIR/inbound-info.conf" info
+	ROW_FLAGS=(-k 1)
+	for ((r = 0; r < REPEAT; r++)); do
+		for ((i = 0; i < ${#order[@]}; i++)); do
+			k=${order[(i + r) % ${#order[@]}]}
+			line=$(p_row "$k")
+			case $k in P0) p0+=("$line") ;; P1) p1+=("$line") ;; P2) p2+=("$line") ;;
+			PX) px+=("$line") ;; esac
+		done
+	done
+	ROW_FLAGS=()
+	A_TPS=1
+	A_TPS=$(median "${p0[@]}" | awk -F'|' '{ print $4 + 0 }')
+	echo
+	echo "P rows: one message per connection, unauthenticated to a local user; median of $REPEAT rotated rounds; the ratio column is to P0"
+	header
+	median "${p0[@]}"
+	median "${p1[@]}"
+	median "${p2[@]}"
+	[ -z "${BENCH_COMPARE:-}" ] || median "${px[@]}"
+}
+if [ "${BENCH_ONLY:-}" = P ]; then
+	rows_p
+	exit 0
+fi
+
 rows_b_e() { # B2, B3 and E at CONC
 	start_milter "$BUILD/relaywarden" -f -c "$DIR/cold.conf" -p "unix:$DIR/m.sock"
 	row B2 miss "$CONC"
@@ -339,6 +397,7 @@ for c in ${BENCH_F_CONC:-1 2 4 8 16 32 64 100}; do
 done
 
 [ "${BENCH_ONLY:-}" != F ] || exit 0
+rows_p
 echo
 t0=$(date +%s%N)
 "$BUILD/relaywarden" check -c "$DIR/lists-100000.conf" >/dev/null
