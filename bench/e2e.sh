@@ -21,7 +21,7 @@
 #   Sendmail 8.17: unauthenticated D A B, throughput and single-session latency
 #
 # Every row runs BENCH_ROUNDS (default 3) times, the rounds interleaved (each
-# round runs every row once), and prints the median with the rounds' values:
+# round runs every row once, in an order rotated from round to round), and prints the median with the rounds' values:
 # the machine is shared, one run varies. BENCH_COMPARE=/path/to/relaywarden
 # adds its B rows ("B before") to every table, measured in the same rounds.
 # BENCH_MSGS (default 1000) messages per throughput row, BENCH_SESSIONS
@@ -268,27 +268,37 @@ sm_readme_filter() {
 		sed -E "s#S=[^,']*#S=$spec#; s#S=inet:([0-9]+)#S=inet:\\1@127.0.0.1#"
 }
 
-# the rows of one round, in order; "B before" only with BENCH_COMPARE
+# rot N ITEMS...: the items rotated left by N, one per line
+rot() {
+	local n=$1
+	shift
+	local -a a=("$@")
+	local i
+	for ((i = 0; i < ${#a[@]}; i++)); do echo "${a[(i + n) % ${#a[@]}]}"; done
+}
+
+# round N: the rows of one round; "B before" only with BENCH_COMPARE. The
+# order of the sockets and of the milters within each is rotated from round
+# to round, so that no row always runs first or right after the same one
+# (the host's load drifts within a round too).
 round() {
-	local sock k
+	local r=$1 sock k
 	local -a bs=(rw rwwarn) bauth=(rwauth rwauthwarn) bsm=(rw)
 	[ -z "${BENCH_COMPARE:-}" ] || { bs+=(old); bauth+=(oldauth); bsm+=(old); }
 	postfix_run "pf|unauth|-|D no milter" none "$MSGS" "$SESS"
 	postfix_auth_run "pf|auth|-|D no milter" none
 	postfix_auth_run "pf|auth|-|C Postfix sender_login_maps (ldap:), no milter" C spoof
 	postfix_run "lat|pf|-|D no milter" none "$LAT" 1 per
-	for sock in inet unix; do
-		postfix_run "pf|unauth|$sock|A null milter" "null-$sock" "$MSGS" "$SESS"
-		postfix_run "pf|unauth|$sock|$(label nullacc)" "nullacc-$sock" "$MSGS" "$SESS"
-		for k in "${bs[@]}"; do
+	for sock in $(rot "$r" inet unix); do
+		for k in $(rot "$r" null nullacc "${bs[@]}"); do
 			postfix_run "pf|unauth|$sock|$(label "$k")" "$k-$sock" "$MSGS" "$SESS"
 		done
-		postfix_auth_run "pf|auth|$sock|A null milter" "null-$sock"
-		postfix_auth_run "pf|auth|$sock|$(label nullacc)" "nullacc-$sock"
-		for k in "${bauth[@]}"; do
-			postfix_auth_run "pf|auth|$sock|$(label "$k") (verify_sender, LDAP)" "$k-$sock" spoof
+		for k in $(rot "$r" null nullacc "${bauth[@]}"); do
+			case $k in null | nullacc) postfix_auth_run "pf|auth|$sock|$(label "$k")" "$k-$sock" ;;
+			*) postfix_auth_run "pf|auth|$sock|$(label "$k") (verify_sender, LDAP)" "$k-$sock" spoof ;;
+			esac
 		done
-		for k in null nulldata "${bs[@]}"; do
+		for k in $(rot "$r" null nulldata "${bs[@]}"); do
 			postfix_run "lat|pf|$sock|$(label "$k")" "$k-$sock" "$LAT" 1 per
 		done
 	done
@@ -325,7 +335,7 @@ warmup() {
 	done
 }
 warmup
-for ((r = 1; r <= ROUNDS; r++)); do round; done
+for ((r = 0; r < ROUNDS; r++)); do round "$r"; done
 
 # ---- tables: median of the rounds, ratio to D (and to C) of the same table ----
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
