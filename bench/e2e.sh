@@ -21,8 +21,9 @@
 #   Sendmail 8.17: unauthenticated D A B, throughput and single-session latency
 #
 # Every row runs BENCH_ROUNDS (default 3) times, the rounds interleaved (each
-# round runs every row once, in an order rotated from round to round), and prints the median with the rounds' values:
-# the machine is shared, one run varies. BENCH_COMPARE=/path/to/relaywarden
+# round runs every row once, in an order rotated from round to round), and
+# prints the median with the rounds' values: the machine is shared, one run
+# varies. BENCH_COMPARE=/path/to/relaywarden
 # adds its B rows ("B before") to every table, measured in the same rounds.
 # BENCH_MSGS (default 1000) messages per throughput row, BENCH_SESSIONS
 # (default 8) parallel, BENCH_LAT_MSGS (default 20) for the latency rows,
