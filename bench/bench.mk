@@ -30,7 +30,7 @@ bench-deps: test-deps
 
 # BENCH_COMPARE=/path/to/another/relaywarden: its rows too, in the same run.
 # BENCH_ONLY=F, P or R: those rows of bench/run.sh alone, none of the other
-# scripts (a full run takes 13 minutes).
+# scripts (a full run takes 8 to 11 minutes).
 bench: bench-deps bench-tools
 	bench/run.sh $(BUILD)
 ifeq ($(BENCH_ONLY),)

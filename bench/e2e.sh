@@ -269,15 +269,6 @@ sm_readme_filter() {
 		sed -E "s#S=[^,']*#S=$spec#; s#S=inet:([0-9]+)#S=inet:\\1@127.0.0.1#"
 }
 
-# rot N ITEMS...: the items rotated left by N, one per line
-rot() {
-	local n=$1
-	shift
-	local -a a=("$@")
-	local i
-	for ((i = 0; i < ${#a[@]}; i++)); do echo "${a[(i + n) % ${#a[@]}]}"; done
-}
-
 # round N: the rows of one round; "B before" only with BENCH_COMPARE. The
 # order of the sockets and of the milters within each is rotated from round
 # to round, so that no row always runs first or right after the same one

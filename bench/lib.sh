@@ -10,6 +10,8 @@
 #                         file directory, no milter = line) at that log_level:
 #                         what the end-to-end and P rows judge unauthenticated
 #                         mail to a local user by
+#   rot N ITEMS...        the items rotated left by N, one per line: the order
+#                         of round N of interleaved rows
 #   bench_redis_start DIR   a private redis-server (Debian's) on 127.0.0.1 and a
 #                         free port, data and log in DIR, nothing saved; waits
 #                         until `redis-cli ping` answers PONG (<= 30 s). Exports
@@ -47,6 +49,14 @@ bench_inbound_policy() {
 	sed "s#\"../directory.conf\"#\"$TOP/policies/directory.conf\"#" \
 		"$TOP/policies/examples/closed-relay.conf" | sed '/^milter = /d; /^log_level = /d' >"$1"
 	printf 'log_level = "%s";\n' "$2" >>"$1"
+}
+
+rot() {
+	local n=$1
+	shift
+	local -a a=("$@")
+	local i
+	for ((i = 0; i < ${#a[@]}; i++)); do echo "${a[(i + n) % ${#a[@]}]}"; done
 }
 
 bench_redis_start() {

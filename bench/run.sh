@@ -251,14 +251,12 @@ r_row() {
 }
 
 rows_r() {
-	local r i order=(A R0 R1 R2) recs=()
+	local r k order=(A R0 R1 R2) recs=()
 	bench_redis_start "$DIR/redis" >/dev/null || return 1
 	r_policies
 	for ((r = 0; r < REPEAT; r++)); do
 		# rotated each round: no row always runs first, or right after A
-		for ((i = 0; i < 4; i++)); do
-			recs+=("$r $(r_row "${order[(i + r) % 4]}")")
-		done
+		for k in $(rot "$r" "${order[@]}"); do recs+=("$r $(r_row "$k")"); done
 	done
 	bench_redis_stop
 	echo
@@ -316,8 +314,7 @@ if [ "${BENCH_ONLY:-}" = R ]; then
 	exit 0
 fi
 
-# P: one message per connection (see the top). P0 first in its round only
-# once in REPEAT: the order is rotated.
+# P: one message per connection (see the top), the order rotated each round.
 p_row() { # KEY
 	case $1 in
 	P0) start_milter "$BUILD/bench/null_milter" -a "unix:$DIR/m.sock"
@@ -332,15 +329,14 @@ p_row() { # KEY
 	stop_milter
 }
 rows_p() {
-	local r i k order=(P0 P1 P2) p0=() p1=() p2=() px=() line
+	local r k order=(P0 P1 P2) p0=() p1=() p2=() px=() line
 	[ -z "${BENCH_COMPARE:-}" ] || order+=(PX)
 	P_CONC=${BENCH_P_CONC:-8}
 	bench_inbound_policy "$DIR/inbound-warn.conf" warn
 	bench_inbound_policy "$DIR/inbound-info.conf" info
 	ROW_FLAGS=(-k 1)
 	for ((r = 0; r < REPEAT; r++)); do
-		for ((i = 0; i < ${#order[@]}; i++)); do
-			k=${order[(i + r) % ${#order[@]}]}
+		for k in $(rot "$r" "${order[@]}"); do
 			line=$(p_row "$k")
 			case $k in P0) p0+=("$line") ;; P1) p1+=("$line") ;; P2) p2+=("$line") ;;
 			PX) px+=("$line") ;; esac
